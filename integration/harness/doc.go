@@ -1,0 +1,30 @@
+// Package harness starts throwaway database servers from the installed Debian
+// binaries for tests and for `replicate quickstart`:
+//
+//   - MariaDB (package mariadb-server): mariadb-install-db into a temp dir,
+//     then mariadbd on a free 127.0.0.1 port with log_bin, binlog_format=ROW,
+//     binlog_row_image=FULL, binlog_row_metadata=FULL and a server id.
+//   - PostgreSQL (package postgresql): initdb + postgres (as the postgres user
+//     when running as root) on a free port with wal_level=logical, 20
+//     replication slots and WAL senders, fsync off.
+//
+// In a test package:
+//
+//	func TestMain(m *testing.M) { os.Exit(harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres)) }
+//
+//	func TestX(t *testing.T) {
+//		db := harness.MariaDB(t) // a fresh database of its own
+//		conn := db.Open(t)       // *sqlx.DB, closed on cleanup
+//		...
+//	}
+//
+// Each server is started once per test package; each test gets its own
+// database. Every server runs in its own temp directory; Close stops the
+// process (by its pid file) and removes the directory. As a backstop the
+// servers are started with a parent-death signal, so they die with the test
+// binary even when it panics or times out, and Run sweeps temp directories
+// left behind by dead test binaries.
+//
+// A missing binary is an error that names the Debian package to install;
+// tests are never skipped for it.
+package harness
