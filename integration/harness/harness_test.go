@@ -13,7 +13,6 @@ func TestMain(m *testing.M) {
 	os.Exit(harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres))
 }
 
-
 // TestStandaloneServersAndCleanup starts its own servers with the exported
 // constructors, checks the replication settings, creates a table in each,
 // closes them and checks that no process or directory is left behind.
