@@ -1,0 +1,32 @@
+// Package kafka is Tributary's Kafka plumbing on franz-go: client options
+// from Kafka's property names (bootstrap.servers, security.protocol,
+// sasl.mechanism, sasl.jaas.config, compression.type, linger.ms…), the source
+// producer, the sink consumer-group reader with manual commits, admin helpers
+// and the embedded broker.
+//
+// # Producer
+//
+// ProducerOpts gives an idempotent producer with acks=all, a small linger
+// (linger.ms, default 5 ms as in Kafka 4) and compression.type. Keyed records
+// are partitioned with murmur2 exactly as the Java client's default
+// partitioner (franz-go's default KafkaHasher(murmur2)), so consumers see
+// the same partitioning as with Kafka Connect. A record can ask for an
+// explicit partition with WithPartition; others get the default partitioner.
+//
+// # Consumer
+//
+// GroupOpts gives a consumer-group member with auto-commit off and
+// BlockRebalanceOnPoll: the caller processes a poll, commits only what its
+// sink flushed, then calls AllowRebalance. Rebalance callbacks therefore run
+// only between AllowRebalance and the next poll's return.
+//
+// # Embedded broker
+//
+// IsEmbedded reports whether bootstrap.servers asks for the embedded broker
+// (empty or "embedded"). StartEmbedded runs franz-go's kfake in-process: one
+// broker on 127.0.0.1:<embedded.broker.port>, persisted with fsync per write
+// under embedded.broker.data.dir, topics auto-created with one partition
+// (Kafka's num.partitions default), compaction every second. A restart on the
+// same directory keeps topics, records and committed group offsets; outside
+// clients such as kcat can connect to it. kfake listens on 127.0.0.1 only.
+package kafka

@@ -1,0 +1,374 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/runtime/kafka"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// sinkRun is the state of one running sink task.
+type sinkRun struct {
+	t     *taskRunner
+	task  connector.SinkTask
+	parts taskParts
+	cl    *kgo.Client
+	fail  *failure
+
+	// mu guards pending and stopped: rebalance callbacks run on kgo's
+	// goroutine, between AllowRebalance and the next poll's return.
+	mu      sync.Mutex
+	pending map[string]map[int32]kgo.EpochOffset // next offsets to commit, all handed to Put
+	stopped bool
+	// raw maps a record handed to Put back to its consumed bytes, for
+	// TaskContext.Report (valid during one Put).
+	raw map[rawKey]*kgo.Record
+}
+
+type rawKey struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+func (t *taskRunner) consumerProps() map[string]string {
+	props := t.w.ClientProps("consumer.")
+	for k, v := range t.cfg {
+		if strings.HasPrefix(k, "consumer.override.") {
+			props[strings.TrimPrefix(k, "consumer.override.")] = v
+		}
+	}
+	if props["client.id"] == "" || props["client.id"] == t.w.cfg.Raw["client.id"] {
+		props["client.id"] = fmt.Sprintf("connector-consumer-%s-%d", t.conn, t.id)
+	}
+	return props
+}
+
+func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error {
+	parts, err := t.buildParts(ctx)
+	if err != nil {
+		return err
+	}
+	defer parts.errs.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &sinkRun{t: t, parts: parts, fail: &failure{cancel: cancel}, pending: map[string]map[int32]kgo.EpochOffset{}}
+
+	var topics []string
+	for _, tp := range strings.Split(t.cfg[KeyTopics], ",") {
+		if tp = strings.TrimSpace(tp); tp != "" {
+			topics = append(topics, tp)
+		}
+	}
+	opts, err := kafka.GroupOpts(t.consumerProps(), sinkGroup(t.conn, t.cfg), topics, strings.TrimSpace(t.cfg[KeyTopicsRegex]))
+	if err != nil {
+		return fmt.Errorf("consumer config: %w", err)
+	}
+	opts = append(opts, t.w.hookOpts()...)
+	opts = append(opts,
+		kgo.OnPartitionsRevoked(func(cctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+			s.onRevoked(cctx, revoked)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+			s.drop(lost)
+		}),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	s.cl = cl
+
+	task := p.NewTask()
+	tc := t.taskContext()
+	tc.Offsets = nil
+	tc.Report = s.reportFromTask
+	if err := task.Start(ctx, t.cfg, tc); err != nil {
+		cl.Close()
+		return fmt.Errorf("start task: %w", err)
+	}
+	s.task = task
+	s.loop(runCtx)
+
+	// Shutdown: flush and commit what was handed to Put, then leave.
+	sctx, scancel := context.WithTimeout(context.Background(), t.w.cfg.OffsetFlushTimeout)
+	defer scancel()
+	if s.fail.get() == nil {
+		if err := s.flushAndCommit(sctx); err != nil {
+			t.log.Warn("final flush/commit failed; records will be replayed", "err", err)
+		}
+	}
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	cl.CloseAllowingRebalance()
+	if err := task.Stop(); err != nil {
+		t.log.Warn("task stop", "err", err)
+	}
+	return s.fail.get()
+}
+
+func (s *sinkRun) loop(ctx context.Context) {
+	t := s.t
+	lastCommit := time.Now()
+	pausedTopics := false
+	for ctx.Err() == nil {
+		paused, _ := t.pauseState()
+		if paused != pausedTopics {
+			if paused {
+				s.cl.PauseFetchTopics(s.cl.GetConsumeTopics()...)
+			} else {
+				s.cl.ResumeFetchTopics(s.cl.GetConsumeTopics()...)
+			}
+			pausedTopics = paused
+		}
+		pctx, pcancel := context.WithTimeout(ctx, time.Second)
+		fetches := s.cl.PollFetches(pctx)
+		pcancel()
+		if fetches.IsClientClosed() {
+			return
+		}
+		var fatal error
+		fetches.EachError(func(topic string, part int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			t.log.Warn("fetch error", "topic", topic, "partition", part, "err", err)
+			var de *kgo.ErrDataLoss
+			if errors.As(err, &de) {
+				return // the client already reset; logged above
+			}
+			if fatal == nil && (errors.Is(err, kerr.GroupAuthorizationFailed) || errors.Is(err, kerr.TopicAuthorizationFailed)) {
+				fatal = err
+			}
+		})
+		if fatal != nil {
+			s.fail.set(fmt.Errorf("consume: %w", fatal))
+			s.cl.AllowRebalance()
+			return
+		}
+		recs := fetches.Records()
+		if len(recs) > 0 {
+			t.w.opts.Observer.SinkRead(t.conn, t.id, len(recs))
+			if err := s.deliver(ctx, recs); err != nil {
+				if ctx.Err() == nil {
+					s.fail.set(err)
+				}
+				s.cl.AllowRebalance()
+				return
+			}
+		}
+		if time.Since(lastCommit) >= t.w.cfg.OffsetFlushInterval {
+			cctx, ccancel := context.WithTimeout(ctx, t.w.cfg.OffsetFlushTimeout)
+			err := s.flushAndCommit(cctx)
+			ccancel()
+			if err != nil && ctx.Err() == nil {
+				if !errors.Is(err, connector.ErrRetriable) {
+					s.fail.set(err)
+					s.cl.AllowRebalance()
+					return
+				}
+				t.log.Warn("flush failed; will retry at the next commit", "err", err)
+			}
+			lastCommit = time.Now()
+		}
+		s.cl.AllowRebalance()
+	}
+}
+
+// deliver converts and transforms one poll and hands it to Put, retrying
+// the same batch while Put returns a retriable error.
+func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
+	t := s.t
+	batch := make([]schema.Record, 0, len(recs))
+	raw := make(map[rawKey]*kgo.Record, len(recs))
+	for _, kr := range recs {
+		rec, keep, err := s.convert(ctx, kr)
+		if err != nil {
+			return err
+		}
+		if keep {
+			batch = append(batch, rec)
+			raw[rawKey{rec.Topic, rec.Partition, rec.Offset}] = kr
+		}
+	}
+	s.mu.Lock()
+	s.raw = raw
+	s.mu.Unlock()
+	backoff := 100 * time.Millisecond
+	for len(batch) > 0 {
+		start := time.Now()
+		err := s.task.Put(ctx, batch)
+		if err == nil {
+			t.w.opts.Observer.SinkPut(t.conn, t.id, len(batch), time.Since(start))
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !errors.Is(err, connector.ErrRetriable) {
+			return fmt.Errorf("put: %w", err)
+		}
+		t.log.Warn("put failed; retrying the same batch", "err", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+	s.mu.Lock()
+	s.raw = nil
+	for _, kr := range recs {
+		m := s.pending[kr.Topic]
+		if m == nil {
+			m = map[int32]kgo.EpochOffset{}
+			s.pending[kr.Topic] = m
+		}
+		m[kr.Partition] = kgo.EpochOffset{Epoch: kr.LeaderEpoch, Offset: kr.Offset + 1}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// convert turns a consumed record into a Connect record; keep=false means
+// it was filtered or its error tolerated.
+func (s *sinkRun) convert(ctx context.Context, kr *kgo.Record) (schema.Record, bool, error) {
+	t, parts := s.t, &s.parts
+	var headers []schema.Header
+	if len(kr.Headers) > 0 {
+		headers = make([]schema.Header, len(kr.Headers))
+		for i, h := range kr.Headers {
+			headers[i] = schema.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	ks, k, err := parts.key.ToConnect(kr.Topic, headers, kr.Key)
+	if err != nil {
+		return schema.Record{}, false, t.report(ctx, parts, ErrantRecord{Stage: StageKeyConverter, Class: parts.keyClass, Raw: kr,
+			Err: fmt.Errorf("convert key of %s-%d@%d: %w", kr.Topic, kr.Partition, kr.Offset, err)})
+	}
+	vs, v, err := parts.value.ToConnect(kr.Topic, headers, kr.Value)
+	if err != nil {
+		return schema.Record{}, false, t.report(ctx, parts, ErrantRecord{Stage: StageValueConverter, Class: parts.valueClass, Raw: kr,
+			Err: fmt.Errorf("convert value of %s-%d@%d: %w", kr.Topic, kr.Partition, kr.Offset, err)})
+	}
+	rec := schema.Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		KeySchema: ks, Key: k, ValueSchema: vs, Value: v,
+		Headers: headers, Timestamp: kr.Timestamp,
+	}
+	if parts.xf != nil {
+		out, keep, err := parts.xf.Apply(rec)
+		if err != nil {
+			return schema.Record{}, false, t.report(ctx, parts, ErrantRecord{Stage: StageTransformation, Raw: kr, Record: &rec, Err: err})
+		}
+		if !keep {
+			return schema.Record{}, false, nil
+		}
+		rec = out
+	}
+	return rec, true, nil
+}
+
+// reportFromTask is TaskContext.Report: a record the task could not apply.
+func (s *sinkRun) reportFromTask(ctx context.Context, rec schema.Record, err error) error {
+	s.mu.Lock()
+	kr := s.raw[rawKey{rec.Topic, rec.Partition, rec.Offset}]
+	s.mu.Unlock()
+	return s.t.report(ctx, &s.parts, ErrantRecord{Stage: StageTaskPut, Class: s.t.plugin.Class(), Raw: kr, Record: &rec, Err: err})
+}
+
+// flushAndCommit flushes the task and, once Flush returned nil, commits
+// the consumer offsets of everything handed to Put (DESIGN rule 2).
+func (s *sinkRun) flushAndCommit(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped || len(s.pending) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	commit := make(map[string]map[int32]kgo.EpochOffset, len(s.pending))
+	for tp, m := range s.pending {
+		mm := make(map[int32]kgo.EpochOffset, len(m))
+		for p, o := range m {
+			mm[p] = o
+		}
+		commit[tp] = mm
+	}
+	s.mu.Unlock()
+	start := time.Now()
+	if err := s.task.Flush(ctx); err != nil {
+		s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
+		return fmt.Errorf("flush: %w", err)
+	}
+	err := commitSync(ctx, s.cl, commit)
+	s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
+	if err != nil {
+		// Not fatal: the records stay uncommitted and are replayed if the
+		// task dies before the next successful commit.
+		s.t.log.Warn("commit consumer offsets", "err", err)
+		return nil
+	}
+	s.mu.Lock()
+	for tp, m := range commit {
+		for p, o := range m {
+			if cur, ok := s.pending[tp][p]; ok && cur.Offset == o.Offset {
+				delete(s.pending[tp], p)
+			}
+		}
+		if len(s.pending[tp]) == 0 {
+			delete(s.pending, tp)
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func commitSync(ctx context.Context, cl *kgo.Client, offs map[string]map[int32]kgo.EpochOffset) error {
+	var cerr error
+	cl.CommitOffsetsSync(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			cerr = err
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if e := kerr.ErrorForCode(p.ErrorCode); e != nil && cerr == nil {
+					cerr = fmt.Errorf("%s-%d: %w", t.Topic, p.Partition, e)
+				}
+			}
+		}
+	})
+	return cerr
+}
+
+// onRevoked flushes and commits before partitions move to another member.
+func (s *sinkRun) onRevoked(ctx context.Context, revoked map[string][]int32) {
+	if err := s.flushAndCommit(ctx); err != nil {
+		s.t.log.Warn("flush on rebalance failed; records will be replayed", "err", err)
+	}
+	s.drop(revoked)
+}
+
+// drop forgets pending offsets of partitions no longer assigned.
+func (s *sinkRun) drop(parts map[string][]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tp, ps := range parts {
+		for _, p := range ps {
+			delete(s.pending[tp], p)
+		}
+		if len(s.pending[tp]) == 0 {
+			delete(s.pending, tp)
+		}
+	}
+}

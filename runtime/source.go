@@ -1,0 +1,301 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-cdc/tributary/offsets"
+	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/runtime/kafka"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// sourceRun is the state of one running source task.
+type sourceRun struct {
+	t       *taskRunner
+	task    connector.SourceTask
+	parts   taskParts
+	prod    *kgo.Client
+	tracker *offsets.Tracker[string, connector.Offset]
+	fail    *failure
+
+	// prodCtx outlives the poll loop so records in flight at a stop are
+	// still delivered; it ends after the shutdown's flush timeout.
+	prodCtx    context.Context
+	stopping   chan struct{}
+	commitMu   sync.Mutex
+	uncommited map[string]connector.Offset
+}
+
+// producerProps returns the producer properties of a connector: the
+// worker's (producer. overlaid) with the connector's producer.override.*.
+func (t *taskRunner) producerProps() map[string]string {
+	props := t.w.ClientProps("producer.")
+	for k, v := range t.cfg {
+		if strings.HasPrefix(k, "producer.override.") {
+			props[strings.TrimPrefix(k, "producer.override.")] = v
+		}
+	}
+	if props["client.id"] == "" || props["client.id"] == t.w.cfg.Raw["client.id"] {
+		props["client.id"] = fmt.Sprintf("connector-producer-%s-%d", t.conn, t.id)
+	}
+	return props
+}
+
+func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) error {
+	parts, err := t.buildParts(ctx)
+	if err != nil {
+		return err
+	}
+	defer parts.errs.Close()
+	opts, err := kafka.ProducerOpts(t.producerProps())
+	if err != nil {
+		return fmt.Errorf("producer config: %w", err)
+	}
+	prod, err := kgo.NewClient(append(opts, t.w.hookOpts()...)...)
+	if err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	defer prod.Close()
+
+	task := p.NewTask()
+	if err := task.Start(ctx, t.cfg, t.taskContext()); err != nil {
+		return fmt.Errorf("start task: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	prodCtx, prodCancel := context.WithCancel(context.Background())
+	defer prodCancel()
+	s := &sourceRun{
+		t: t, task: task, parts: parts, prod: prod,
+		tracker:    offsets.NewTracker[string, connector.Offset](0),
+		fail:       &failure{cancel: cancel},
+		prodCtx:    prodCtx,
+		stopping:   make(chan struct{}),
+		uncommited: map[string]connector.Offset{},
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.committer(runCtx) }()
+	s.loop(runCtx)
+	cancel()
+	wg.Wait()
+
+	// Shutdown: deliver what is in flight, store the offsets, stop the task.
+	close(s.stopping)
+	sctx, scancel := context.WithTimeout(context.Background(), t.w.cfg.OffsetFlushTimeout)
+	defer scancel()
+	if err := prod.Flush(sctx); err != nil {
+		t.log.Warn("records still in flight at stop; their offsets are not committed", "err", err, "pending", s.tracker.Pending())
+	}
+	prodCancel()
+	if err := s.commit(sctx); err != nil {
+		s.fail.set(err)
+	}
+	if err := task.Stop(); err != nil {
+		t.log.Warn("task stop", "err", err)
+	}
+	return s.fail.get()
+}
+
+func (s *sourceRun) loop(ctx context.Context) {
+	t := s.t
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if paused, ch := t.pauseState(); paused {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		recs, err := s.task.Poll(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, connector.ErrRetriable) {
+				t.log.Warn("poll failed; retrying", "err", err, "backoff", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+				}
+				backoff = min(backoff*2, 10*time.Second)
+				continue
+			}
+			s.fail.set(fmt.Errorf("poll: %w", err))
+			return
+		}
+		backoff = 100 * time.Millisecond
+		if len(recs) == 0 {
+			continue
+		}
+		t.w.opts.Observer.SourcePolled(t.conn, t.id, len(recs))
+		for i := range recs {
+			if err := s.send(ctx, recs[i]); err != nil {
+				if ctx.Err() == nil || s.fail.get() == nil {
+					s.fail.set(err)
+				}
+				return
+			}
+		}
+	}
+}
+
+// committer stores committable offsets every offset.flush.interval.ms.
+func (s *sourceRun) committer(ctx context.Context) {
+	tick := time.NewTicker(s.t.w.cfg.OffsetFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			cctx, cancel := context.WithTimeout(ctx, s.t.w.cfg.OffsetFlushTimeout)
+			err := s.commit(cctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				s.fail.set(err)
+				return
+			}
+		}
+	}
+}
+
+// commit writes the offsets that became committable, then tells the task.
+func (s *sourceRun) commit(ctx context.Context) error {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	for k, o := range s.tracker.Committable() {
+		s.uncommited[k] = o
+	}
+	if len(s.uncommited) == 0 {
+		return nil
+	}
+	entries := make([]offsets.Entry, 0, len(s.uncommited))
+	offs := make([]connector.Offset, 0, len(s.uncommited))
+	for _, o := range s.uncommited {
+		entries = append(entries, offsets.Entry{Partition: o.Partition, Offset: o.Offset})
+		offs = append(offs, o)
+	}
+	start := time.Now()
+	err := s.t.w.store.Put(ctx, s.t.conn, entries)
+	s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
+	if err != nil {
+		return fmt.Errorf("commit offsets: %w", err)
+	}
+	clear(s.uncommited)
+	if err := s.task.Commit(ctx, offs); err != nil {
+		s.t.log.Warn("task commit", "err", err)
+	}
+	return nil
+}
+
+// track registers a record's source offset in poll order; records without
+// a source partition or offset are not tracked.
+func (s *sourceRun) track(ctx context.Context, rec *schema.Record) (*offsets.Ticket[connector.Offset], error) {
+	if rec.SourcePartition == nil || rec.SourceOffset == nil {
+		return nil, nil
+	}
+	return s.tracker.Track(ctx, offsets.PartitionID(rec.SourcePartition),
+		connector.Offset{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
+}
+
+// skip marks a record done without writing it (filtered, or tolerated
+// error): its offset still advances.
+func (s *sourceRun) skip(ctx context.Context, rec *schema.Record) error {
+	tk, err := s.track(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if tk != nil {
+		tk.Ack()
+	}
+	s.t.w.opts.Observer.SourceWritten(s.t.conn, s.t.id, 1)
+	return nil
+}
+
+// send transforms, converts and produces one record.
+func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
+	t, parts := s.t, &s.parts
+	rec := orig
+	if parts.xf != nil {
+		out, keep, err := parts.xf.Apply(rec)
+		if err != nil {
+			if rerr := t.report(ctx, parts, ErrantRecord{Stage: StageTransformation, Record: &orig, Err: err}); rerr != nil {
+				return rerr
+			}
+			return s.skip(ctx, &orig)
+		}
+		if !keep {
+			return s.skip(ctx, &orig)
+		}
+		rec = out
+	}
+	if rec.Topic == "" {
+		return fmt.Errorf("source record has no topic (partition %v offset %v)", orig.SourcePartition, orig.SourceOffset)
+	}
+	key, err := parts.key.FromConnect(rec.Topic, rec.Headers, rec.KeySchema, rec.Key)
+	if err != nil {
+		if rerr := t.report(ctx, parts, ErrantRecord{Stage: StageKeyConverter, Class: parts.keyClass, Record: &orig,
+			Err: fmt.Errorf("convert key for topic %s: %w", rec.Topic, err)}); rerr != nil {
+			return rerr
+		}
+		return s.skip(ctx, &orig)
+	}
+	val, err := parts.value.FromConnect(rec.Topic, rec.Headers, rec.ValueSchema, rec.Value)
+	if err != nil {
+		if rerr := t.report(ctx, parts, ErrantRecord{Stage: StageValueConverter, Class: parts.valueClass, Record: &orig,
+			Err: fmt.Errorf("convert value for topic %s: %w", rec.Topic, err)}); rerr != nil {
+			return rerr
+		}
+		return s.skip(ctx, &orig)
+	}
+	kr := &kgo.Record{Topic: rec.Topic, Key: key, Value: val, Timestamp: rec.Timestamp}
+	if len(rec.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, len(rec.Headers))
+		for i, h := range rec.Headers {
+			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	if rec.Partition >= 0 {
+		kafka.WithPartition(kr, rec.Partition)
+	}
+	tk, err := s.track(ctx, &orig)
+	if err != nil {
+		return err
+	}
+	s.prod.Produce(s.prodCtx, kr, func(r *kgo.Record, err error) {
+		if err == nil {
+			if tk != nil {
+				tk.Ack()
+			}
+			t.w.opts.Observer.SourceWritten(t.conn, t.id, 1)
+			return
+		}
+		select {
+		case <-s.stopping:
+			if errors.Is(err, context.Canceled) {
+				return // abandoned at shutdown; its offset stays uncommitted
+			}
+		default:
+		}
+		rerr := t.report(context.Background(), parts, ErrantRecord{Stage: StageKafkaProduce, Record: &orig,
+			Err: fmt.Errorf("produce to topic %s: %w", r.Topic, err)})
+		if rerr != nil {
+			s.fail.set(rerr)
+			return
+		}
+		if tk != nil {
+			tk.Ack()
+		}
+	})
+	return nil
+}
