@@ -855,5 +855,3 @@ func trace(err error) string {
 	}
 	return err.Error()
 }
-
-

@@ -107,4 +107,3 @@ func GroupOffsets(ctx context.Context, cl *kgo.Client, group string) (map[string
 	})
 	return out, nil
 }
-
