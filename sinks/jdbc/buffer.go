@@ -1,0 +1,362 @@
+package jdbcsink
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// tp is a Kafka topic partition.
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// shape is the column layout, converters and cached SQL of one record
+// schema version for one table.
+type shape struct {
+	fm    *fieldsMeta
+	cols  []*column // key columns, then non-key columns: the order of op.vals
+	nKey  int
+	keyFP string
+	// ensuredVer is the table-metadata version this shape was checked
+	// against (0: never).
+	ensuredVer int
+	// omit marks columns not written because they do not exist and may not
+	// be created (schemaless fields seen only as null).
+	omit    []bool
+	hasOmit bool
+	sql     map[sqlKey]string
+}
+
+// sqlKey identifies one generated statement of a shape.
+type sqlKey struct {
+	kind byte // 'i' insert, 'u' upsert, 'U' update, 'd' delete
+	mask string
+	rows int
+}
+
+// opKind is a row operation.
+type opKind uint8
+
+const (
+	opWrite opKind = iota
+	opDelete
+)
+
+// op is one buffered row operation.
+type op struct {
+	kind opKind
+	rec  *schema.Record // the (last) record behind it, for error reports
+	key  string         // collapse key; "" when rows have no identity
+	vals []any          // converted values in shape.cols order (deletes: key columns only)
+	skip []bool         // columns left unchanged (placeholder), nil when none
+	size int            // estimated bytes when interpolated
+	dead bool           // superseded by a later delete in the same phase
+}
+
+// phase is a run of operations of one shape, applied as: truncate, or
+// deletes then writes.
+type phase struct {
+	shape    *shape
+	truncate bool
+	hasWrite bool // shape was set by a write (not only by deletes)
+	deletes  []*op
+	writes   []*op
+	delIdx   map[string]int
+	wrIdx    map[string]int
+}
+
+// tableBuf is the buffered batch of one table.
+type tableBuf struct {
+	phases []*phase
+	n      int          // records added since the last write
+	offs   map[tp]int64 // highest offset per partition in the batch
+}
+
+func (b *tableBuf) dirty() bool { return b.n > 0 || len(b.phases) > 0 || len(b.offs) > 0 }
+
+func (b *tableBuf) reset() {
+	b.phases = nil
+	b.n = 0
+	clear(b.offs)
+}
+
+func (b *tableBuf) noteOffset(p tp, off int64) {
+	if b.offs == nil {
+		b.offs = map[tp]int64{}
+	}
+	if cur, ok := b.offs[p]; !ok || off > cur {
+		b.offs[p] = off
+	}
+}
+
+func (b *tableBuf) last() *phase {
+	if len(b.phases) == 0 {
+		return nil
+	}
+	return b.phases[len(b.phases)-1]
+}
+
+func (b *tableBuf) newPhase(sh *shape) *phase {
+	ph := &phase{shape: sh}
+	b.phases = append(b.phases, ph)
+	return ph
+}
+
+func (b *tableBuf) addTruncate() {
+	b.phases = append(b.phases, &phase{truncate: true})
+}
+
+// addWrite appends an insert/upsert/update. A repeated key in the phase
+// replaces the earlier write (last change wins), inheriting the columns the
+// new one leaves unchanged. A pending delete of the key stays and runs first.
+func (b *tableBuf) addWrite(sh *shape, o *op) {
+	ph := b.last()
+	switch {
+	case ph == nil || ph.truncate:
+		ph = b.newPhase(sh)
+	case ph.shape == sh:
+	case !ph.hasWrite && ph.shape.keyFP == sh.keyFP:
+		ph.shape = sh // a delete-only phase takes the writer's shape
+	default:
+		ph = b.newPhase(sh)
+	}
+	ph.hasWrite = true
+	if o.key != "" {
+		if ph.wrIdx == nil {
+			ph.wrIdx = map[string]int{}
+		}
+		if i, ok := ph.wrIdx[o.key]; ok {
+			mergeSkipped(o, ph.writes[i])
+			ph.writes[i] = o
+			return
+		}
+		ph.wrIdx[o.key] = len(ph.writes)
+	}
+	ph.writes = append(ph.writes, o)
+}
+
+// mergeSkipped fills columns o leaves unchanged from the earlier write prev.
+func mergeSkipped(o, prev *op) {
+	if o.skip == nil {
+		return
+	}
+	any := false
+	for i, s := range o.skip {
+		if !s {
+			continue
+		}
+		if prev.skip == nil || !prev.skip[i] {
+			o.vals[i] = prev.vals[i]
+			o.skip[i] = false
+			continue
+		}
+		any = true
+	}
+	if !any {
+		o.skip = nil
+	}
+}
+
+// addDelete appends a delete. It cancels a pending write of the key in the
+// phase (the row must not exist afterwards).
+func (b *tableBuf) addDelete(sh *shape, o *op) {
+	ph := b.last()
+	if ph == nil || ph.truncate || ph.shape.keyFP != sh.keyFP {
+		ph = b.newPhase(sh)
+	}
+	if i, ok := ph.wrIdx[o.key]; ok {
+		ph.writes[i].dead = true
+		delete(ph.wrIdx, o.key)
+	}
+	if ph.delIdx == nil {
+		ph.delIdx = map[string]int{}
+	}
+	if i, ok := ph.delIdx[o.key]; ok {
+		ph.deletes[i] = o
+		return
+	}
+	ph.delIdx[o.key] = len(ph.deletes)
+	ph.deletes = append(ph.deletes, o)
+}
+
+// newShape builds the layout and converters for a pair of record schemas.
+func (t *Task) newShape(fm *fieldsMeta) (*shape, error) {
+	sh := &shape{fm: fm, nKey: len(fm.keyCols), keyFP: keyFingerprint(fm), sql: map[sqlKey]string{}}
+	sh.cols = append(append(sh.cols, fm.keyCols...), fm.valCols...)
+	cc := convCtx{flavor: t.d.flavor(), dbTZ: t.st.dbTZ, dateTZ: t.st.dateTZ}
+	for _, c := range sh.cols {
+		conv, err := cc.converter(c.schema)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		c.conv = conv
+		if !c.key && t.st.placeholder != "" && (c.schema.Type == schema.TypeString || c.schema.Type == schema.TypeBytes) {
+			c.placeholder = true
+		}
+	}
+	sh.omit = make([]bool, len(sh.cols))
+	return sh, nil
+}
+
+// shapeFor finds or builds the shape of (key schema, value schema) for a table.
+func (t *Task) shapeFor(ts *tableState, ks, vs *schema.Schema) (*shape, error) {
+	pk := [2]*schema.Schema{ks, vs}
+	if sh := ts.shapes[pk]; sh != nil {
+		return sh, nil
+	}
+	var b strings.Builder
+	fingerprint(&b, ks)
+	b.WriteByte('|')
+	fingerprint(&b, vs)
+	fp := b.String()
+	sh := ts.shapesFP[fp]
+	if sh == nil {
+		fm, err := extractFields(t.st, ts.id.String(), ks, vs)
+		if err != nil {
+			return nil, err
+		}
+		if sh, err = t.newShape(fm); err != nil {
+			return nil, fmt.Errorf("table %s: %w", ts.id, err)
+		}
+		if len(ts.shapesFP) > 256 {
+			clear(ts.shapesFP)
+		}
+		ts.shapesFP[fp] = sh
+	}
+	if len(ts.shapes) > 1024 {
+		clear(ts.shapes)
+	}
+	ts.shapes[pk] = sh
+	return sh, nil
+}
+
+// buildOp extracts and converts a record's column values.
+func (t *Task) buildOp(sh *shape, kind opKind, r *schema.Record, n *normalized) (*op, error) {
+	cols := sh.cols
+	if kind == opDelete {
+		cols = cols[:sh.nKey]
+	}
+	o := &op{kind: kind, rec: r, vals: make([]any, len(cols))}
+	var keyStruct *schema.Struct
+	if sk, ok := n.key.(*schema.Struct); ok {
+		keyStruct = sk
+	}
+	for i, c := range cols {
+		var raw any
+		switch c.src {
+		case srcKafkaTopic:
+			raw = r.Topic
+		case srcKafkaPartition:
+			raw = r.Partition
+		case srcKafkaOffset:
+			raw = r.Offset
+		case srcKeyPrimitive:
+			raw = n.key
+		case srcKeyField:
+			if keyStruct == nil || c.idx >= len(keyStruct.Values) {
+				return nil, fmt.Errorf("key of record at %s is a %T, not a struct with field %s", recordCoords(r), n.key, c.name)
+			}
+			raw = keyStruct.Values[c.idx]
+		case srcValueField:
+			if n.value == nil || c.idx >= len(n.value.Values) {
+				return nil, fmt.Errorf("value of record at %s has no field %s", recordCoords(r), c.name)
+			}
+			raw = n.value.Values[c.idx]
+		}
+		if c.placeholder && raw != nil && t.isPlaceholder(raw) {
+			if o.skip == nil {
+				o.skip = make([]bool, len(cols))
+			}
+			o.skip[i] = true
+			continue
+		}
+		if raw == nil && t.st.replaceNull && c.schema.Default != nil {
+			raw = c.schema.Default
+		}
+		if raw == nil {
+			if c.key {
+				return nil, fmt.Errorf("record at %s has a null value for primary-key column %s", recordCoords(r), c.name)
+			}
+			o.size += 4
+			continue
+		}
+		v, err := c.conv(raw)
+		if err != nil {
+			return nil, fmt.Errorf("record at %s, field %s: %w", recordCoords(r), c.name, err)
+		}
+		o.vals[i] = v
+		switch x := v.(type) {
+		case string:
+			o.size += 2*len(x) + 3
+		case []byte:
+			o.size += 2*len(x) + 10
+		default:
+			o.size += 28
+		}
+	}
+	if t.collapse {
+		o.key = encodeKey(o.vals[:sh.nKey])
+	}
+	return o, nil
+}
+
+func (t *Task) isPlaceholder(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == t.st.placeholder
+	case []byte:
+		return bytes.Equal(x, t.st.placeholderBytes)
+	}
+	return false
+}
+
+// encodeKey renders converted key values as a map key.
+func encodeKey(vals []any) string {
+	b := make([]byte, 0, 16*len(vals))
+	for _, v := range vals {
+		switch x := v.(type) {
+		case nil:
+			b = append(b, 'n')
+		case int64:
+			b = append(b, 'i')
+			b = binary.BigEndian.AppendUint64(b, uint64(x))
+		case uint64:
+			b = append(b, 'u')
+			b = binary.BigEndian.AppendUint64(b, x)
+		case float64:
+			b = append(b, 'f')
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(x))
+		case bool:
+			if x {
+				b = append(b, 'T')
+			} else {
+				b = append(b, 'F')
+			}
+		case string:
+			b = append(b, 's')
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			b = append(b, x...)
+		case []byte:
+			b = append(b, 'b')
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			b = append(b, x...)
+		case time.Time:
+			b = append(b, 't')
+			b = binary.BigEndian.AppendUint64(b, uint64(x.Unix()))
+			b = binary.BigEndian.AppendUint32(b, uint32(x.Nanosecond()))
+		default:
+			s := fmt.Sprint(x)
+			b = append(b, 'x')
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return string(b)
+}

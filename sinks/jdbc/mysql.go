@@ -1,0 +1,268 @@
+package jdbcsink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tributary-cdc/tributary/jdbc"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// mysqlDialect covers MySQL and MariaDB.
+type mysqlDialect struct {
+	quote   bool
+	mariaDB bool // MariaDB allows literal DEFAULTs on TEXT/BLOB/JSON; MySQL 8 wants (expr)
+}
+
+func (d *mysqlDialect) flavor() jdbc.Flavor { return jdbc.MySQL }
+
+func (d *mysqlDialect) quoteIdent(s string) string {
+	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+}
+
+func (d *mysqlDialect) param(b *strings.Builder, _ int) { b.WriteByte('?') }
+
+func (d *mysqlDialect) columnType(s *schema.Schema, key bool, keyLen int) (string, error) {
+	switch s.Name {
+	case schema.DecimalName:
+		scale, err := schema.DecimalScale(s)
+		if err != nil {
+			return "", err
+		}
+		if scale < 0 {
+			scale = 0
+		}
+		if scale > 30 {
+			return "", fmt.Errorf("decimal scale %d exceeds MySQL's maximum of 30", scale)
+		}
+		p := decimalPrecision(s)
+		if p == 0 || p > 65 || p < int(scale) {
+			p = 65
+		}
+		return fmt.Sprintf("DECIMAL(%d,%d)", p, scale), nil
+	case schema.DebeziumVariableScaleDec:
+		return "DECIMAL(65,30)", nil
+	case schema.DateName, schema.DebeziumDate:
+		return "DATE", nil
+	case schema.TimeName, schema.DebeziumTime:
+		return "TIME(3)", nil
+	case schema.DebeziumMicroTime, schema.DebeziumNanoTime, schema.DebeziumZonedTime:
+		return "TIME(6)", nil
+	case schema.TimestampName, schema.DebeziumTimestamp:
+		return "DATETIME(3)", nil
+	case schema.DebeziumMicroTimestamp, schema.DebeziumNanoTimestamp, schema.DebeziumZonedTimestamp:
+		return "DATETIME(6)", nil
+	case schema.DebeziumYear:
+		return "INT", nil
+	case schema.DebeziumUUID:
+		if s.Type == schema.TypeString {
+			return "CHAR(36)", nil
+		}
+	case schema.DebeziumJSON:
+		if s.Type == schema.TypeString && !key {
+			return "JSON", nil
+		}
+	case schema.DebeziumBits:
+		if n := bitsLength(s); s.Type == schema.TypeBytes && n >= 1 && n <= 64 {
+			return fmt.Sprintf("BIT(%d)", n), nil
+		}
+	}
+	switch s.Type {
+	case schema.TypeInt8:
+		return "TINYINT", nil
+	case schema.TypeInt16:
+		return "SMALLINT", nil
+	case schema.TypeInt32:
+		return "INT", nil
+	case schema.TypeInt64:
+		return "BIGINT", nil
+	case schema.TypeFloat32:
+		return "FLOAT", nil
+	case schema.TypeFloat64:
+		return "DOUBLE", nil
+	case schema.TypeBoolean:
+		return "TINYINT", nil
+	case schema.TypeString:
+		if key {
+			return fmt.Sprintf("VARCHAR(%d)", keyLen), nil
+		}
+		return "LONGTEXT", nil
+	case schema.TypeBytes:
+		if key {
+			return fmt.Sprintf("VARBINARY(%d)", keyLen), nil
+		}
+		return "LONGBLOB", nil
+	case schema.TypeArray, schema.TypeMap, schema.TypeStruct:
+		if key {
+			return "", fmt.Errorf("%s cannot be a primary-key column", s)
+		}
+		return "JSON", nil
+	}
+	return "", unsupportedType(s)
+}
+
+func (d *mysqlDialect) literal(v any, colType string) string {
+	lit := genericLiteral(v, true)
+	if !d.mariaDB && lit != "NULL" {
+		switch {
+		case strings.HasSuffix(colType, "TEXT"), strings.HasSuffix(colType, "BLOB"), colType == "JSON":
+			return "(" + lit + ")"
+		}
+	}
+	return lit
+}
+
+func (d *mysqlDialect) upsertSuffix(b *strings.Builder, keys, nonKeys []string) {
+	b.WriteString(" ON DUPLICATE KEY UPDATE ")
+	cols := nonKeys
+	if len(cols) == 0 {
+		cols = keys
+	}
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c)
+		b.WriteString("=VALUES(")
+		b.WriteString(c)
+		b.WriteByte(')')
+	}
+}
+
+// truncateSQL uses DELETE: MySQL's TRUNCATE commits implicitly, which would
+// break the one-transaction-per-batch rule.
+func (d *mysqlDialect) truncateSQL(table string) string { return "DELETE FROM " + table }
+
+func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id tableID) (*tableMeta, error) {
+	var cat any
+	if id.catalog != "" {
+		cat = id.catalog
+	}
+	var ttype sql.NullString
+	err := sqlx.GetContext(ctx, db, &ttype,
+		`SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`, cat, id.name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read table %s: %w", id, err)
+	}
+	m := &tableMeta{id: id, view: strings.Contains(strings.ToUpper(ttype.String), "VIEW")}
+	rows, err := db.QueryxContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT IS NOT NULL, COALESCE(NUMERIC_SCALE, -1)
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, cat, id.name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", id, err)
+	}
+	for rows.Next() {
+		c := &colMeta{}
+		var nullable string
+		if err := rows.Scan(&c.name, &c.dataType, &c.fullType, &nullable, &c.hasDefault, &c.scale); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read columns of %s: %w", id, err)
+		}
+		c.dataType = strings.ToLower(c.dataType)
+		c.fullType = strings.ToLower(c.fullType)
+		c.nullable = strings.EqualFold(nullable, "YES")
+		c.unsigned = strings.Contains(c.fullType, "unsigned")
+		m.cols = append(m.cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", id, err)
+	}
+	if len(m.cols) == 0 {
+		return nil, nil
+	}
+	rows, err = db.QueryxContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`, cat, id.name)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", id, err)
+	}
+	byIndex := map[string]int{}
+	for rows.Next() {
+		var idx, col string
+		if err := rows.Scan(&idx, &col); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read indexes of %s: %w", id, err)
+		}
+		i, ok := byIndex[idx]
+		if !ok {
+			i = len(m.uniques)
+			byIndex[idx] = i
+			m.uniques = append(m.uniques, nil)
+		}
+		m.uniques[i] = append(m.uniques[i], col)
+		if idx == "PRIMARY" {
+			m.pk = append(m.pk, col)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", id, err)
+	}
+	m.index()
+	return m, nil
+}
+
+// MySQL/MariaDB error numbers the sink branches on.
+var (
+	mysqlRetriable = map[uint16]bool{
+		1040: true,                                     // too many connections
+		1053: true,                                     // server shutdown in progress
+		1205: true,                                     // lock wait timeout
+		1213: true,                                     // deadlock
+		1927: true,                                     // connection was killed (MariaDB)
+		2002: true, 2003: true, 2006: true, 2013: true, // connection errors
+		4031: true, // disconnected by the server because of inactivity (MySQL 8)
+	}
+	mysqlSchema = map[uint16]bool{
+		1146: true, // table doesn't exist
+		1054: true, // unknown column
+	}
+)
+
+func (d *mysqlDialect) classify(err error) errClass {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch {
+		case mysqlRetriable[me.Number]:
+			return errRetriable
+		case mysqlSchema[me.Number]:
+			return errSchema
+		}
+		return errData
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, mysql.ErrPktSync) || errors.Is(err, mysql.ErrPktSyncMul) {
+		return errRetriable
+	}
+	return classifyGeneric(err)
+}
+
+// mysqlVersion tells MariaDB from MySQL.
+func mysqlIsMariaDB(ctx context.Context, db sqlx.QueryerContext) bool {
+	var v string
+	if err := sqlx.GetContext(ctx, db, &v, "SELECT VERSION()"); err != nil {
+		return true
+	}
+	return strings.Contains(strings.ToLower(v), "mariadb")
+}
+
+// mysqlMaxPacket reads max_allowed_packet (bytes), defaulting to 4 MiB.
+func mysqlMaxPacket(ctx context.Context, db sqlx.QueryerContext) int {
+	var v string
+	if err := sqlx.GetContext(ctx, db, &v, "SELECT @@max_allowed_packet"); err != nil {
+		return 4 << 20
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 4 << 20
+	}
+	return n
+}

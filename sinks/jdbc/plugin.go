@@ -1,0 +1,67 @@
+package jdbcsink
+
+import (
+	"context"
+
+	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/runtime/connector"
+)
+
+// Class is the connector class name users put in connector.class.
+const Class = "io.confluent.connect.jdbc.JdbcSinkConnector"
+
+// Version is reported by the REST API for this plugin.
+const Version = "10.9.7-tributary"
+
+// Plugin is the JDBC sink connector class (connector.SinkPlugin). It is
+// stateless; register one value in the runtime's connector.Registry.
+type Plugin struct{}
+
+var _ connector.SinkPlugin = Plugin{}
+
+// Class implements connector.Plugin.
+func (Plugin) Class() string { return Class }
+
+// Aliases implements connector.Plugin.
+func (Plugin) Aliases() []string { return []string{"JdbcSinkConnector", "JdbcSink"} }
+
+// Type implements connector.Plugin.
+func (Plugin) Type() connector.Type { return connector.Sink }
+
+// Version implements connector.Plugin.
+func (Plugin) Version() string { return Version }
+
+// Config implements connector.Plugin.
+func (Plugin) Config() *config.Def { return Def() }
+
+// Validate implements connector.Plugin: the cross-key rules of Confluent's
+// JdbcSinkConfig (insert.mode × pk.mode, delete.enabled, pk.fields with
+// pk.mode=kafka, topics vs topics.regex, connection.url vs dialect.name).
+func (Plugin) Validate(cfg *config.Values) config.Errors { return validate(cfg) }
+
+// TaskConfigs implements connector.Plugin: like Confluent's sink, every task
+// gets the connector config; the consumer group shares the partitions.
+func (Plugin) TaskConfigs(_ context.Context, cfg map[string]string, maxTasks int) ([]map[string]string, error) {
+	if maxTasks < 1 {
+		maxTasks = 1
+	}
+	out := make([]map[string]string, maxTasks)
+	for i := range out {
+		m := make(map[string]string, len(cfg))
+		for k, v := range cfg {
+			m[k] = v
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// NewTask implements connector.SinkPlugin.
+func (Plugin) NewTask() connector.SinkTask { return &Task{} }
+
+// Validate parses and checks a raw connector config the way Start does,
+// returning every problem with its key (config.Errors).
+func Validate(raw map[string]string) error {
+	_, err := parseSettings(raw)
+	return err
+}

@@ -1,0 +1,282 @@
+package jdbcsink
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tributary-cdc/tributary/jdbc"
+	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// Task is one JDBC sink task (connector.SinkTask). Put and Flush must not be
+// called concurrently with each other; Stop may be called at any time.
+type Task struct {
+	mu       sync.Mutex
+	st       *settings
+	d        dialect
+	q        quoter
+	db       *sqlx.DB
+	tc       connector.TaskContext
+	log      *slog.Logger
+	connName string
+	collapse bool // rows have an identity (record_key/record_value keys)
+	maxBytes int  // statement byte budget (MySQL), 0 = none
+
+	byTopic map[string]*tableState
+	byName  map[string]*tableState
+	seen    map[tp]int64 // highest offset accepted per partition (redelivery filter)
+	applied map[appliedKey]int64
+	offsets offsetsStore
+
+	envCache map[*schema.Schema]envInfo
+	infer    inferrer
+	args     []any
+
+	// stopped is cancelled by Stop so a Put or Flush waiting in a retry
+	// backoff returns at once.
+	stopped    context.Context
+	cancelStop context.CancelFunc
+}
+
+// tableState is everything the task keeps per destination table.
+type tableState struct {
+	id       tableID
+	lookupID tableID // as stored in the catalog (PostgreSQL folds unquoted names)
+	key      string  // id.String(), the table_name of exactly-once offsets
+	qname    string
+	meta     *tableMeta
+	metaVer  int
+	stale    bool
+	shapes   map[[2]*schema.Schema]*shape
+	shapesFP map[string]*shape
+	buf      tableBuf
+}
+
+// Start parses the config, connects (connection.attempts ×
+// connection.backoff.ms) and, with exactly.once=true, loads the applied
+// offsets.
+func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.TaskContext) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, err := parseSettings(cfg)
+	if err != nil {
+		return err
+	}
+	t.st = st
+	t.tc = tc
+	t.stopped, t.cancelStop = context.WithCancel(context.Background())
+	t.log = tc.Logger
+	if t.log == nil {
+		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	t.connName = tc.Connector
+	if t.connName == "" {
+		t.connName = "jdbc-sink"
+	}
+	t.log = t.log.With("connector", t.connName, "task", tc.TaskID)
+	t.d = newDialect(st.conn, st.quote)
+	t.q = quoter{d: t.d, always: st.quote}
+	t.collapse = st.pkMode == PKModeRecordKey || st.pkMode == PKModeRecordValue
+	t.byTopic = map[string]*tableState{}
+	t.byName = map[string]*tableState{}
+	t.seen = map[tp]int64{}
+	t.applied = map[appliedKey]int64{}
+	t.envCache = map[*schema.Schema]envInfo{}
+	t.infer = inferrer{cache: map[string]*schema.Schema{}}
+	db, err := st.conn.Open(ctx, st.connAttempts, st.connBackoff)
+	if err != nil {
+		return connector.Retriable(err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(2)
+	t.db = db
+	if md, ok := t.d.(*mysqlDialect); ok {
+		md.mariaDB = mysqlIsMariaDB(ctx, db)
+		t.maxBytes = maxBytesFor(jdbc.MySQL, mysqlMaxPacket(ctx, db))
+	}
+	if st.exactlyOnce {
+		if err := t.initOffsets(ctx); err != nil {
+			db.Close()
+			t.db = nil
+			if c := t.classify(err); c == errRetriable {
+				return connector.Retriable(err)
+			}
+			return err
+		}
+	}
+	t.log.Info("JDBC sink task started", "flavor", string(st.conn.Flavor), "database", st.conn.Database,
+		"insert.mode", st.insertMode, "pk.mode", st.pkMode, "exactly.once", st.exactlyOnce)
+	return nil
+}
+
+// Put converts and buffers records; a table whose buffer reaches batch.size
+// is written (and committed) at once. A record that cannot be converted is
+// reported; Put fails when the reporter refuses it. A retriable failure
+// returns an error wrapping connector.ErrRetriable: the runtime hands the
+// same records again, and records already buffered are recognised by their
+// offsets and not buffered twice.
+func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
+	if t.cancelStop != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = t.withStop(ctx)
+		defer cancel()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.db == nil {
+		return fmt.Errorf("jdbc sink task is not started")
+	}
+	for i := range recs {
+		r := recs[i]
+		if err := t.add(ctx, &r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Task) add(ctx context.Context, r *schema.Record) error {
+	p := tp{r.Topic, r.Partition}
+	if last, ok := t.seen[p]; ok && r.Offset <= last {
+		return nil // redelivered after a retriable error: already buffered or written
+	}
+	t.seen[p] = r.Offset
+	ts, err := t.table(r.Topic)
+	if err != nil {
+		return t.report(ctx, &op{rec: r}, err)
+	}
+	if t.st.exactlyOnce {
+		if off, ok := t.applied[appliedKey{table: ts.key, tp: p}]; ok && r.Offset <= off {
+			return nil // applied before a restart
+		}
+		ts.buf.noteOffset(p, r.Offset)
+	}
+	ts.buf.n++
+	if err := t.buffer(ctx, ts, r); err != nil {
+		return err
+	}
+	if ts.buf.n >= t.st.batchSize {
+		return t.writeTable(ctx, ts)
+	}
+	return nil
+}
+
+// buffer normalizes one record and adds its operation to the table buffer.
+func (t *Task) buffer(ctx context.Context, ts *tableState, r *schema.Record) error {
+	n, err := t.normalize(r)
+	if err != nil {
+		return t.report(ctx, &op{rec: r}, err)
+	}
+	switch n.kind {
+	case normSkip:
+		t.log.Debug("record skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", n.why)
+		return nil
+	case normTruncate:
+		ts.buf.addTruncate()
+		return nil
+	}
+	vs := n.valueSchema
+	kind := opWrite
+	if n.kind == normDelete {
+		vs, kind = nil, opDelete
+	}
+	sh, err := t.shapeFor(ts, n.keySchema, vs)
+	if err != nil {
+		return t.report(ctx, &op{rec: r}, fmt.Errorf("record at %s: %w", recordCoords(r), err))
+	}
+	o, err := t.buildOp(sh, kind, r, &n)
+	if err != nil {
+		return t.report(ctx, &op{rec: r}, err)
+	}
+	if kind == opDelete {
+		ts.buf.addDelete(sh, o)
+	} else {
+		ts.buf.addWrite(sh, o)
+	}
+	return nil
+}
+
+// table routes a topic to its table state (table.name.format).
+func (t *Task) table(topic string) (*tableState, error) {
+	if ts := t.byTopic[topic]; ts != nil {
+		return ts, nil
+	}
+	name := tableName(t.st.tableFormat, topic)
+	id, err := parseTableID(t.d.flavor(), name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", KeyTableNameFormat, err)
+	}
+	key := id.String()
+	ts := t.byName[key]
+	if ts == nil {
+		lookup := id
+		if !t.st.quote && t.d.flavor() == jdbc.Postgres {
+			lookup = tableID{catalog: strings.ToLower(id.catalog), schema: strings.ToLower(id.schema), name: strings.ToLower(id.name)}
+		}
+		ts = &tableState{id: id, lookupID: lookup, key: key, qname: t.q.table(id),
+			shapes: map[[2]*schema.Schema]*shape{}, shapesFP: map[string]*shape{}}
+		t.byName[key] = ts
+	}
+	t.byTopic[topic] = ts
+	return ts, nil
+}
+
+// Flush writes every buffered table, each in its own transaction, and
+// returns once all are committed. After an error the unwritten tables stay
+// buffered.
+func (t *Task) Flush(ctx context.Context) error {
+	if t.cancelStop != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = t.withStop(ctx)
+		defer cancel()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.db == nil {
+		return fmt.Errorf("jdbc sink task is not started")
+	}
+	names := make([]string, 0, len(t.byName))
+	for k, ts := range t.byName {
+		if ts.buf.dirty() {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := t.writeTable(ctx, t.byName[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop closes the connection pool; anything not flushed is dropped (the
+// runtime replays it from the committed consumer offsets).
+func (t *Task) Stop() error {
+	if t.cancelStop != nil {
+		t.cancelStop()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.db == nil {
+		return nil
+	}
+	err := t.db.Close()
+	t.db = nil
+	return err
+}
+
+// withStop derives a context that also ends when Stop is called.
+func (t *Task) withStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	unregister := context.AfterFunc(t.stopped, cancel)
+	return ctx, func() { unregister(); cancel() }
+}
