@@ -1,0 +1,314 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tributary-cdc/tributary/cdc"
+	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// Task is the connector's only task: snapshot, then binlog streaming.
+type Task struct {
+	s       *settings
+	log     *slog.Logger
+	metrics connector.Metrics
+
+	db     *sql.DB
+	server *serverInfo
+	cat    *catalog
+	source *sourceBlock
+	sc     *schemaChangeSchemas
+	naming tableNaming
+
+	partition         map[string]any
+	start             position // where streaming starts (after a snapshot: the snapshot position)
+	snapshot          bool     // run a data snapshot first
+	schemaOnly        bool     // emit the tables' schema changes but no rows (no_data on first start)
+	stopAfterSnapshot bool
+
+	queue chan schema.Record
+	errMu sync.Mutex
+	err   error
+	done  chan struct{} // closed when the worker goroutine ends
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ connector.SourceTask = (*Task)(nil)
+
+// Start parses the config, checks the server, decides between snapshot and
+// streaming from the committed offset, and starts the reader goroutine.
+func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.TaskContext) error {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return err
+	}
+	t.s = s
+	t.log = tc.Logger
+	if t.log == nil {
+		t.log = slog.Default()
+	}
+	t.log = t.log.With("connector", tc.Connector, "task", tc.TaskID, "server", s.prefix)
+	t.metrics = tc.Metrics
+	if t.metrics == nil {
+		t.metrics = connector.NopMetrics{}
+	}
+	t.partition = map[string]any{"server": s.prefix}
+	t.db, err = openDB(s)
+	if err != nil {
+		return err
+	}
+	if err := t.init(ctx, tc.Offsets); err != nil {
+		t.db.Close()
+		return err
+	}
+	t.queue = make(chan schema.Record, s.maxQueue)
+	t.done = make(chan struct{})
+	rctx, cancel := context.WithCancel(context.Background())
+	t.cancel = cancel
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer close(t.done)
+		err := t.run(rctx)
+		if err != nil && rctx.Err() == nil {
+			t.log.Error("mysql source failed", "err", err)
+			t.setErr(err)
+		}
+	}()
+	return nil
+}
+
+func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
+	s := t.s
+	cctx, cancel := context.WithTimeout(ctx, s.connectTimeout+5*time.Second)
+	defer cancel()
+	var err error
+	t.server, err = checkServer(cctx, t.db)
+	if err != nil {
+		return err
+	}
+	t.cat = newCatalog(t.db, t.server.flavor)
+	t.source = newSourceBlock(s.connectorName, s.prefix)
+	t.sc = newSchemaChangeSchemas(s.connectorName, t.source.schema)
+	t.naming = tableNaming{prefix: s.prefix, adjust: func(n string) string { return n }}
+	if s.adjustNames {
+		t.naming.adjust = cdc.SanitizeName
+	}
+
+	var stored map[string]any
+	if offsets != nil {
+		stored, err = offsets.Offset(ctx, t.partition)
+		if err != nil {
+			return fmt.Errorf("read committed offset: %w", err)
+		}
+	}
+	var off position
+	haveOffset := len(stored) > 0
+	if haveOffset {
+		off, err = parseOffset(stored)
+		if err != nil {
+			return fmt.Errorf("committed offset %v: %w", stored, err)
+		}
+	}
+	snapshotUnfinished := haveOffset && off.Snapshot && !off.SnapshotCompleted
+	mode := s.snapshotMode
+	switch {
+	case mode == snapAlways:
+		t.snapshot = true
+	case !haveOffset || snapshotUnfinished:
+		switch mode {
+		case snapInitial, snapInitialOnly, snapWhenNeeded:
+			t.snapshot = true
+		case snapNoData:
+			t.schemaOnly = !haveOffset
+		case snapNever:
+			files, err := binlogFiles(cctx, t.db)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("%w: the server lists no binary logs", ErrConfiguration)
+			}
+			t.start = position{File: files[0], Pos: 4}
+		}
+		if snapshotUnfinished && !t.snapshot {
+			t.log.Warn("the previous snapshot did not finish; streaming from its position", "file", off.File, "pos", off.Pos)
+			t.start = off
+			t.start.Snapshot = false
+		}
+	default:
+		if mode == snapInitialOnly {
+			t.stopAfterSnapshot = true
+			t.log.Info("snapshot.mode=initial_only and the snapshot already completed: nothing to do")
+			return nil
+		}
+		t.start = off
+		t.start.Snapshot, t.start.SnapshotCompleted = false, false
+		if off.File != "" {
+			files, err := binlogFiles(cctx, t.db)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(files, off.File) {
+				if mode == snapWhenNeeded {
+					t.log.Warn("stored binlog position was purged; taking a new snapshot (snapshot.mode=when_needed)", "file", off.File, "pos", off.Pos)
+					t.snapshot = true
+					t.start = position{}
+				} else {
+					return fmt.Errorf("%w: the committed offset points at binlog file %s (position %d), which the server no longer has (purged; oldest available: %v). Set snapshot.mode=when_needed to take a new snapshot, or delete the connector's offsets",
+						ErrPositionPurged, off.File, off.Pos, firstOr(files))
+				}
+			}
+		}
+	}
+	if mode == snapInitialOnly {
+		t.stopAfterSnapshot = true
+	}
+	t.log.Info("mysql source starting", "flavor", t.server.flavor, "version", t.server.version, "snapshot", t.snapshot,
+		"snapshot.mode", mode, "file", t.start.File, "pos", t.start.Pos, "gtids", t.start.GTIDs, "event", t.start.Event, "row", t.start.Row)
+	return nil
+}
+
+func firstOr(files []string) string {
+	if len(files) == 0 {
+		return "none"
+	}
+	return files[0]
+}
+
+// run is the worker goroutine: snapshot (when needed), then stream.
+func (t *Task) run(ctx context.Context) error {
+	if t.stopAfterSnapshot && !t.snapshot {
+		return nil
+	}
+	if t.snapshot || t.schemaOnly {
+		pos, err := t.runSnapshot(ctx, !t.schemaOnly)
+		if err != nil {
+			return err
+		}
+		t.start = pos
+		if t.stopAfterSnapshot {
+			t.log.Info("snapshot completed; snapshot.mode=initial_only, not streaming")
+			return nil
+		}
+	}
+	if t.start.File == "" && t.start.GTIDs == "" {
+		file, pos, gtids, err := currentPosition(ctx, t.db, t.server.flavor)
+		if err != nil {
+			return err
+		}
+		t.start = position{File: file, Pos: pos, GTIDs: gtids}
+	}
+	r := newReader(t)
+	return r.run(ctx)
+}
+
+func (t *Task) setErr(err error) {
+	t.errMu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.errMu.Unlock()
+}
+
+func (t *Task) getErr() error {
+	t.errMu.Lock()
+	defer t.errMu.Unlock()
+	return t.err
+}
+
+// emit hands one record to Poll, blocking while the queue is full.
+func (t *Task) emit(ctx context.Context, rec schema.Record) error {
+	select {
+	case t.queue <- rec:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Poll returns up to max.batch.size records, waiting at most
+// poll.interval.ms for the first one. After the reader failed it returns the
+// queued records first, then the error.
+func (t *Task) Poll(ctx context.Context) ([]schema.Record, error) {
+	var first schema.Record
+	select {
+	case first = <-t.queue:
+	default:
+		if err := t.getErr(); err != nil {
+			return nil, err
+		}
+		timer := time.NewTimer(t.s.pollInterval)
+		defer timer.Stop()
+		select {
+		case first = <-t.queue:
+		case <-t.done:
+			select {
+			case first = <-t.queue:
+			default:
+				return nil, t.getErr()
+			}
+		case <-timer.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+	n := min(len(t.queue)+1, t.s.maxBatch)
+	out := make([]schema.Record, 0, n)
+	out = append(out, first)
+	for len(out) < t.s.maxBatch {
+		select {
+		case r := <-t.queue:
+			out = append(out, r)
+		default:
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// Commit implements connector.SourceTask. The binlog needs no
+// acknowledgement: the runtime's stored offsets are the resume point.
+func (t *Task) Commit(context.Context, []connector.Offset) error { return nil }
+
+// Stop stops the reader and snapshot workers and closes every connection.
+func (t *Task) Stop() error {
+	if t.cancel != nil {
+		t.cancel()
+	}
+	// unblock a reader waiting on a full queue
+	t.wg.Wait()
+	if t.db != nil {
+		t.db.Close()
+	}
+	return nil
+}
+
+// errFatal marks errors the reader must not retry.
+type errFatal struct{ err error }
+
+func (e errFatal) Error() string { return e.err.Error() }
+func (e errFatal) Unwrap() error { return e.err }
+
+func fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errFatal{err}
+}
+
+func isFatal(err error) bool {
+	var f errFatal
+	return errors.As(err, &f) || errors.Is(err, ErrConfiguration) || errors.Is(err, ErrPositionPurged)
+}
