@@ -71,7 +71,7 @@ func SourceDef() *config.Def {
 		Doc: "Deprecated: true behaves like numeric.mapping=precision_only."})
 	d.Define(config.Key{Name: "numeric.mapping", Type: config.String, Default: nil, Importance: config.Low, Group: g,
 		Validator: optionalOneOf(NumericNone, NumericPrecisionOnly, NumericBestFit, NumericBestFitEagerDouble),
-		Doc: "How NUMERIC columns map to Connect types: none (Decimal), precision_only, best_fit, best_fit_eager_double."})
+		Doc:       "How NUMERIC columns map to Connect types: none (Decimal), precision_only, best_fit, best_fit_eager_double."})
 	d.Define(config.Key{Name: "dialect.name", Type: config.String, Default: "", Importance: config.Low, Group: g,
 		Doc: "Database dialect; empty chooses it from connection.url. Accepted: MySqlDatabaseDialect, PostgreSqlDatabaseDialect."})
 	d.Define(config.Key{Name: "db.timezone", Type: config.String, Default: "UTC", Importance: config.Medium, Group: g, Validator: validZone,
@@ -80,12 +80,12 @@ func SourceDef() *config.Def {
 		Validator: config.OneOf("always", "never"), Doc: "When to quote table and column names in generated SQL: always or never."})
 	d.Define(config.Key{Name: "transaction.isolation.mode", Type: config.String, Default: "DEFAULT", Importance: config.Low, Group: g,
 		Validator: config.OneOf("DEFAULT", "READ_UNCOMMITTED", "READ_COMMITTED", "REPEATABLE_READ", "SERIALIZABLE", "SQL_SERVER_SNAPSHOT"),
-		Doc: "Isolation level of the polling queries."})
+		Doc:       "Isolation level of the polling queries."})
 
 	g = "Mode"
 	d.Define(config.Key{Name: "mode", Type: config.String, Default: "", Importance: config.High, Group: g,
 		Validator: config.OneOf("", ModeBulk, ModeIncrementing, ModeTimestamp, ModeTimestampIncrementing),
-		Doc: "How tables are polled: bulk, incrementing, timestamp, timestamp+incrementing."})
+		Doc:       "How tables are polled: bulk, incrementing, timestamp, timestamp+incrementing."})
 	d.Define(config.Key{Name: "incrementing.column.name", Type: config.String, Default: "", Importance: config.Medium, Group: g,
 		Doc: "Strictly increasing NOT NULL column. Empty: the table's auto-increment column."})
 	d.Define(config.Key{Name: "timestamp.column.name", Type: config.List, Default: []string{}, Importance: config.Medium, Group: g,
@@ -104,7 +104,7 @@ func SourceDef() *config.Def {
 		Doc: "Retries of a failing query (transient errors) before the task fails; -1 = unlimited."})
 	d.Define(config.Key{Name: "timestamp.granularity", Type: config.String, Default: "connect_logical", Importance: config.Low, Group: g,
 		Validator: config.OneOf("connect_logical", "micros_long", "micros_string", "micros_iso_datetime_string", "nanos_long", "nanos_string", "nanos_iso_datetime_string"),
-		Doc: "How TIMESTAMP columns are represented."})
+		Doc:       "How TIMESTAMP columns are represented."})
 	d.Define(config.Key{Name: "timestamp.columns.mapping", Type: config.String, Default: "", Importance: config.Low, Group: g,
 		Doc: "With table.include.list: regex1:[col1|col2],regex2:[col3] giving each table's timestamp columns."})
 	d.Define(config.Key{Name: "incrementing.column.mapping", Type: config.String, Default: "", Importance: config.Low, Group: g,
@@ -135,7 +135,7 @@ func SourceDef() *config.Def {
 		Doc: "Incrementing mode: while a transaction that began before an earlier read is still open, keep the stored offset at what was read before it began, re-read the trailing ids and drop those already emitted, so an id committed out of order is not lost. Default false (Confluent's behaviour)."})
 	d.Define(config.Key{Name: "record.key.mode", Type: config.String, Default: KeyModeNone, Importance: config.Medium, Group: g,
 		Validator: config.OneOf(KeyModeNone, KeyModePrimaryKey),
-		Doc: "none: records have no key (Confluent's behaviour). primary_key: the key is a struct of the table's primary-key columns (or record.key.fields)."})
+		Doc:       "none: records have no key (Confluent's behaviour). primary_key: the key is a struct of the table's primary-key columns (or record.key.fields)."})
 	d.Define(config.Key{Name: "record.key.fields", Type: config.List, Default: []string{}, Importance: config.Low, Group: g,
 		Doc: "With record.key.mode=primary_key: the columns forming the key, instead of the primary key (required in query mode)."})
 	return d
@@ -463,4 +463,3 @@ func nonEmpty(l []string) []string {
 	}
 	return out
 }
-
