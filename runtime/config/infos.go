@@ -127,8 +127,9 @@ func FormatValue(t Type, v any) (string, bool) {
 // one entry per declared key (in declaration order) carrying every parse and
 // validator error, plus extra (cross-key) errors attached to their keys.
 // Keys of raw that d does not declare are listed last under the group
-// "Unknown" with no error: they are kept but unused. Password values are
-// shown as [hidden].
+// "Unknown" with no error: they are kept but unused. An error reported twice
+// for a key (by Parse and in extra) is listed once. Password values are
+// shown as [hidden], unless they are config provider references.
 func (d *Def) Infos(name string, raw map[string]string, extra Errors) ConfigInfos {
 	_, err := d.Parse(raw)
 	byKey := map[string][]string{}
@@ -136,7 +137,9 @@ func (d *Def) Infos(name string, raw map[string]string, extra Errors) ConfigInfo
 		if k, ok := d.index[key]; ok {
 			key = k.Name
 		}
-		byKey[key] = append(byKey[key], msg)
+		if !slices.Contains(byKey[key], msg) {
+			byKey[key] = append(byKey[key], msg)
+		}
 	}
 	if es, ok := err.(Errors); ok {
 		for _, e := range es {
