@@ -1,0 +1,298 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/tributary-cdc/tributary/cdc"
+	"github.com/tributary-cdc/tributary/schema"
+)
+
+// colDef is one column of a table version, from a Relation message or the
+// catalog.
+type colDef struct {
+	name    string
+	oid     uint32
+	typmod  int32
+	notNull bool
+}
+
+// tableDef is one version of a table's shape.
+type tableDef struct {
+	relID    uint32
+	schema   string
+	name     string
+	cols     []colDef
+	pk       []string // primary key column names in key order
+	identity byte     // relreplident: d default, f full, i index, n nothing
+}
+
+// signature identifies the shape; a new signature means new schemas.
+func (d *tableDef) signature() string {
+	var b strings.Builder
+	b.WriteString(d.schema + "." + d.name + "|" + string(d.identity) + "|" + strings.Join(d.pk, ","))
+	for _, c := range d.cols {
+		fmt.Fprintf(&b, "|%s:%d:%d:%t", c.name, c.oid, c.typmod, c.notNull)
+	}
+	return b.String()
+}
+
+// tcol is a column of a built table.
+type tcol struct {
+	name     string
+	field    int // index in the value struct, -1 when filtered out or unsupported
+	keyField int // index in the key struct, -1 when not a key column
+	m        mapping
+	sch      *schema.Schema // with the column's optionality
+	zero     any            // value when required but absent
+}
+
+// table is one version of a captured table with its schemas, built once and
+// shared by every event of that version.
+type table struct {
+	def         tableDef
+	id          string // schema.table (Debezium's data collection name)
+	topic       string
+	cols        []tcol
+	keyCols     []int // column indexes of the key, in key order
+	valueSchema *schema.Schema
+	keySchema   *schema.Schema
+	envelope    *schema.Schema
+	nValue      int
+}
+
+// sourceSchema is io.debezium.connector.postgresql.Source.
+var sourceSchema = func() *schema.Schema {
+	b := schema.NewBuilder(schema.TypeStruct).Name("io.debezium.connector.postgresql.Source").Version(1)
+	for _, f := range cdc.CommonSourceFields() {
+		b.Field(f.Name, f.Schema)
+	}
+	return b.Field("schema", schema.StringSchema).
+		Field("table", schema.StringSchema).
+		Field("txId", schema.OptionalInt64).
+		Field("lsn", schema.OptionalInt64).
+		Field("xmin", schema.OptionalInt64).Build()
+}()
+
+// topicName sanitizes a topic name as Debezium's naming strategy does.
+func topicName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c == '.' || c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// builder turns table definitions into tables.
+type builder struct {
+	s      *settings
+	m      *mapper
+	types  *typeCache
+	log    *slog.Logger
+	warned map[string]bool
+}
+
+func (b *builder) schemaName(parts ...string) string {
+	n := strings.Join(parts, ".")
+	if b.s.avroNames {
+		return cdc.SanitizeName(n)
+	}
+	return n
+}
+
+// build maps a definition to a table, looking types up in the cache.
+func (b *builder) build(def tableDef, lookup func(oid uint32) (*pgType, error)) (*table, error) {
+	t := &table{def: def, id: def.schema + "." + def.name, topic: topicName(b.s.prefix + "." + def.schema + "." + def.name)}
+	pkPos := map[string]int{}
+	for i, n := range def.pk {
+		pkPos[n] = i
+	}
+	var valueFields, keyFields []schema.Field
+	keyFields = make([]schema.Field, len(def.pk))
+	t.keyCols = make([]int, len(def.pk))
+	nKey := 0
+	for i, c := range def.cols {
+		tc := tcol{name: c.name, field: -1, keyField: -1}
+		typ, err := lookup(c.oid)
+		if err != nil {
+			return nil, fmt.Errorf("table %s column %s: %w", t.id, c.name, err)
+		}
+		m, err := b.m.mapType(typ, c.typmod)
+		if err != nil {
+			var unsup errUnsupported
+			if errors.As(err, &unsup) {
+				if k := t.id + "." + c.name; !b.warned[k] {
+					b.warned[k] = true
+					b.log.Warn("column left out of events: type not supported", "table", t.id, "column", c.name, "type", unsup.typ)
+				}
+				t.cols = append(t.cols, tc)
+				continue
+			}
+			return nil, fmt.Errorf("table %s column %s: %w", t.id, c.name, err)
+		}
+		tc.m = m
+		_, isKey := pkPos[c.name]
+		tc.sch = m.schema.WithOptional(!c.notNull && !isKey)
+		if !tc.sch.Optional {
+			tc.zero = zeroValue(tc.sch)
+		}
+		if b.s.filters.column(def.schema, def.name, c.name) {
+			tc.field = len(valueFields)
+			valueFields = append(valueFields, schema.Field{Name: c.name, Schema: tc.sch})
+		}
+		if pos, ok := pkPos[c.name]; ok {
+			tc.keyField = pos
+			keyFields[pos] = schema.Field{Name: c.name, Schema: m.schema}
+			t.keyCols[pos] = i
+			nKey++
+		}
+		t.cols = append(t.cols, tc)
+	}
+	if nKey != len(def.pk) {
+		// A key column is missing from the definition (unsupported type
+		// or not in the tuple): events get no key rather than a wrong one.
+		keyFields, t.keyCols = nil, nil
+	}
+	t.nValue = len(valueFields)
+	t.valueSchema = schema.NewStructSchema(b.schemaName(b.s.prefix, def.schema, def.name, "Value"), valueFields...).WithOptional(true)
+	if len(keyFields) > 0 {
+		t.keySchema = schema.NewStructSchema(b.schemaName(b.s.prefix, def.schema, def.name, "Key"), keyFields...)
+	}
+	t.envelope = cdc.EnvelopeSchema(b.schemaName(b.s.prefix, def.schema, def.name, "Envelope"), t.valueSchema, sourceSchema)
+	return t, nil
+}
+
+// Tuple column kinds, as pgoutput sends them.
+const (
+	kindNull  = 'n'
+	kindToast = 'u'
+	kindText  = 't'
+)
+
+// tupleGetter returns the kind and text of column i of a tuple.
+type tupleGetter func(i int) (kind byte, data []byte)
+
+// row converts a tuple to the value struct. prev, when not nil, supplies
+// values for unchanged TOASTed columns (the old row under REPLICA IDENTITY
+// FULL); otherwise they get the placeholder.
+func (t *table) row(get tupleGetter, prev *schema.Struct) (*schema.Struct, error) {
+	vals := make([]any, t.nValue)
+	for i := range t.cols {
+		c := &t.cols[i]
+		if c.field < 0 {
+			continue
+		}
+		kind, data := get(i)
+		switch kind {
+		case kindText, 'b':
+			v, err := c.m.conv(data)
+			if err != nil {
+				return nil, fmt.Errorf("table %s column %s: %w", t.id, c.name, err)
+			}
+			vals[c.field] = v
+		case kindToast:
+			switch {
+			case prev != nil && prev.Values[c.field] != nil:
+				vals[c.field] = prev.Values[c.field]
+			case c.m.toast != nil:
+				vals[c.field] = c.m.toast()
+			default:
+				vals[c.field] = c.zero
+			}
+		default:
+			vals[c.field] = c.zero
+		}
+	}
+	return &schema.Struct{Schema: t.valueSchema, Values: vals}, nil
+}
+
+// key builds the key struct of a tuple; nil when the table has no key.
+func (t *table) key(get tupleGetter, row *schema.Struct) (*schema.Struct, error) {
+	if t.keySchema == nil {
+		return nil, nil
+	}
+	vals := make([]any, len(t.keyCols))
+	for k, ci := range t.keyCols {
+		c := &t.cols[ci]
+		if c.field >= 0 && row != nil {
+			vals[k] = row.Values[c.field]
+			if vals[k] != nil {
+				continue
+			}
+		}
+		kind, data := get(ci)
+		if kind != kindText && kind != 'b' {
+			vals[k] = zeroValue(c.m.schema)
+			continue
+		}
+		v, err := c.m.conv(data)
+		if err != nil {
+			return nil, fmt.Errorf("table %s key column %s: %w", t.id, c.name, err)
+		}
+		vals[k] = v
+	}
+	return &schema.Struct{Schema: t.keySchema, Values: vals}, nil
+}
+
+// keyJSON renders a key struct as the header value Connect's
+// SimpleHeaderConverter writes for a struct: compact JSON of its fields.
+func keyJSON(k *schema.Struct) []byte {
+	if k == nil {
+		return nil
+	}
+	out := []byte{'{'}
+	for i, f := range k.Schema.Fields {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.Name)
+		out = append(out, ':')
+		out = appendJSONValue(out, k.Values[i])
+	}
+	return append(out, '}')
+}
+
+func appendJSONValue(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case string:
+		return appendJSONString(dst, x)
+	case bool:
+		return strconv.AppendBool(dst, x)
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(dst, x, 10)
+	case float32:
+		return strconv.AppendFloat(dst, float64(x), 'g', -1, 32)
+	case float64:
+		return strconv.AppendFloat(dst, x, 'g', -1, 64)
+	case fmt.Stringer:
+		return appendJSONString(dst, x.String())
+	}
+	return appendJSONString(dst, fmt.Sprint(v))
+}
+
+// equalKeys reports whether two key structs hold the same values.
+func equalKeys(a, b *schema.Struct) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if len(a.Values) != len(b.Values) {
+		return false
+	}
+	for i := range a.Values {
+		if fmt.Sprint(a.Values[i]) != fmt.Sprint(b.Values[i]) {
+			return false
+		}
+	}
+	return true
+}
