@@ -57,7 +57,7 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 			}
 			sc, _ := toInt64(st.Get("scale"))
 			b, _ := st.Get("value").([]byte)
-			return decimal.NewFromBigInt(schema.FromTwosComplement(b), -int32(sc)).String(), nil
+			return fixed(decimal.NewFromBigInt(schema.FromTwosComplement(b), -int32(sc)), int32(sc)), nil
 		}, nil
 	case schema.DateName:
 		return func(v any) (any, error) {
@@ -310,11 +310,11 @@ func toInt64(v any) (int64, bool) {
 func decimalString(v any, scale int32) (any, error) {
 	switch x := v.(type) {
 	case decimal.Decimal:
-		return x.String(), nil
+		return fixed(x, scale), nil
 	case *decimal.Decimal:
-		return x.String(), nil
+		return fixed(*x, scale), nil
 	case []byte:
-		return schema.DecimalFromUnscaled(x, scale).String(), nil
+		return fixed(schema.DecimalFromUnscaled(x, scale), scale), nil
 	case string:
 		d, err := decimal.NewFromString(x)
 		if err != nil {
@@ -330,6 +330,15 @@ func decimalString(v any, scale int32) (any, error) {
 		return strconv.FormatInt(n, 10), nil
 	}
 	return nil, fmt.Errorf("%T is not a decimal value", v)
+}
+
+// fixed renders d with the schema's scale (keeping trailing zeros, which an
+// unconstrained PostgreSQL NUMERIC stores), or as is when d has more digits.
+func fixed(d decimal.Decimal, scale int32) string {
+	if scale < 0 || -d.Exponent() > scale {
+		return d.String()
+	}
+	return d.StringFixed(scale)
 }
 
 // wallClock keeps t's wall-clock reading and drops its zone: both drivers
