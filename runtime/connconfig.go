@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/runtime/config"
@@ -132,4 +133,23 @@ type taskParts struct {
 	keyClass, valueClass string
 	xf                   Transformer
 	errs                 ErrorReporter
+}
+
+// ValidateConnectorConfig checks a connector config against the runtime's
+// and the plugin's keys (types, required keys, validators, cross-key
+// checks) and the transforms, without a worker. Converters are checked by
+// Worker.Validate, which knows the worker's defaults.
+func ValidateConnectorConfig(p connector.Plugin, cfg map[string]string) config.Errors {
+	_, errs := validateConnector(p, cfg)
+	if len(errs) > 0 {
+		return errs
+	}
+	if _, err := ParseTransforms(cfg); err != nil {
+		var ce config.Errors
+		if errors.As(err, &ce) {
+			return ce
+		}
+		return config.Errors{{Key: KeyTransforms, Message: err.Error()}}
+	}
+	return nil
 }

@@ -201,10 +201,8 @@ func (t *taskRunner) buildParts(ctx context.Context) (parts taskParts, err error
 		return parts, fmt.Errorf("value.converter: %w", err)
 	}
 	parts.valueClass = vc
-	if t.w.opts.Transforms != nil {
-		if parts.xf, err = t.w.opts.Transforms(t.cfg); err != nil {
-			return parts, fmt.Errorf("transforms: %w", err)
-		}
+	if parts.xf, err = t.w.opts.Transforms(t.cfg); err != nil {
+		return parts, fmt.Errorf("transforms: %w", err)
 	}
 	if t.w.opts.Errors != nil {
 		if parts.errs, err = t.w.opts.Errors(ctx, t.w, t.conn, t.id, t.cfg); err != nil {

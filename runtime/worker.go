@@ -43,8 +43,8 @@ type Options struct {
 	Store offsets.Store
 	// Converters builds key/value converters; nil means NewConverter.
 	Converters ConverterFactory
-	// Transforms builds transform chains; nil passes records through (and
-	// a connector that sets "transforms" is rejected).
+	// Transforms builds transform chains; nil means ParseTransforms
+	// (the transforms package: Connect's SMTs and predicates).
 	Transforms TransformFactory
 	// Errors builds errant-record reporters (DLQ); nil means
 	// DefaultErrorReporter.
@@ -108,6 +108,9 @@ func NewWorker(ctx context.Context, cfg *WorkerConfig, opts Options) (*Worker, e
 	}
 	if opts.Observer == nil {
 		opts.Observer = NopObserver{}
+	}
+	if opts.Transforms == nil {
+		opts.Transforms = ParseTransforms
 	}
 	w := &Worker{cfg: cfg, opts: opts, log: opts.Logger, conns: map[string]*connEntry{}}
 	w.id = opts.WorkerID
@@ -240,10 +243,8 @@ func (w *Worker) validateRuntimeParts(cfg map[string]string) config.Errors {
 			errs = append(errs, config.KeyError{Key: key, Message: err.Error()})
 		}
 	}
-	if strings.TrimSpace(cfg[KeyTransforms]) != "" {
-		if w.opts.Transforms == nil {
-			errs = append(errs, config.KeyError{Key: KeyTransforms, Message: "transforms are not available in this worker"})
-		} else if _, err := w.opts.Transforms(cfg); err != nil {
+	if strings.TrimSpace(cfg[KeyTransforms]) != "" || strings.TrimSpace(cfg[KeyPredicates]) != "" {
+		if _, err := w.opts.Transforms(cfg); err != nil {
 			var ce config.Errors
 			if errors.As(err, &ce) {
 				errs = append(errs, ce...)
@@ -259,10 +260,7 @@ func (w *Worker) validateRuntimeParts(cfg map[string]string) config.Errors {
 // cfg["name"], when set, must equal name. It returns config.Errors when the
 // config is invalid and ErrExists when the name is taken.
 func (w *Worker) CreateConnector(ctx context.Context, name string, cfg map[string]string) error {
-	_, err := w.PutConnectorConfig(ctx, name, cfg)
-	if err == nil {
-		return nil
-	}
+	_, err := w.putConfig(ctx, name, cfg, Running, false)
 	return err
 }
 
@@ -270,10 +268,24 @@ func (w *Worker) CreateConnector(ctx context.Context, name string, cfg map[strin
 // (restarting its tasks with the new config). created reports whether it
 // was new. A connector that exists is only replaced when cfg differs.
 func (w *Worker) PutConnectorConfig(ctx context.Context, name string, cfg map[string]string) (created bool, err error) {
-	return w.putConfig(ctx, name, cfg, true)
+	return w.putConfig(ctx, name, cfg, Running, true)
 }
 
-func (w *Worker) putConfig(ctx context.Context, name string, cfg map[string]string, allowUpdate bool) (bool, error) {
+// PutConnectorConfigState is PutConnectorConfig with the target state of a
+// new connector (RUNNING, PAUSED or STOPPED, KIP-980's initial_state) and
+// whether an existing connector may be replaced (else ErrExists).
+func (w *Worker) PutConnectorConfigState(ctx context.Context, name string, cfg map[string]string, initial State, allowReplace bool) (created bool, err error) {
+	switch initial {
+	case "":
+		initial = Running
+	case Running, Paused, Stopped:
+	default:
+		return false, fmt.Errorf("initial state %q: must be RUNNING, PAUSED or STOPPED", initial)
+	}
+	return w.putConfig(ctx, name, cfg, initial, allowReplace)
+}
+
+func (w *Worker) putConfig(ctx context.Context, name string, cfg map[string]string, initial State, allowUpdate bool) (bool, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return false, config.Errors{{Key: KeyName, Message: "Missing required configuration \"name\" which has no default value."}}
@@ -305,7 +317,7 @@ func (w *Worker) putConfig(ctx context.Context, name string, cfg map[string]stri
 		return false, fmt.Errorf("connector %s: %w", name, ErrExists)
 	}
 	if !exists {
-		c = &connEntry{name: name, target: Running}
+		c = &connEntry{name: name, target: initial}
 		w.conns[name] = c
 		w.order = append(w.order, name)
 	}
