@@ -84,7 +84,7 @@ func TestOrdersAutoCreateAndEvolve(t *testing.T) {
 		}
 		cols := strings.Join(columnsOf(t, hdb, db, "orders"), "\n")
 		want := map[harness.Kind]string{
-			harness.KindMariaDB: "id bigint(20) NO\ncustomer longtext NO\namount decimal(65,2) YES\ncreated_at datetime(3) YES",
+			harness.KindMariaDB:  "id bigint(20) NO\ncustomer longtext NO\namount decimal(65,2) YES\ncreated_at datetime(3) YES",
 			harness.KindPostgres: "id bigint NO\ncustomer text NO\namount numeric YES\ncreated_at timestamp without time zone YES",
 		}[hdb.Kind]
 		if cols != want {
