@@ -31,7 +31,9 @@ type Connector struct {
 
 // Store keeps connector configs and target states.
 type Store interface {
-	// Load returns every stored connector, sorted by name.
+	// Load returns every stored connector, sorted by name. A connector
+	// with only a stored target state (its config comes from elsewhere,
+	// e.g. a properties file on the command line) has a nil Config.
 	Load(ctx context.Context) ([]Connector, error)
 	// PutConfig stores a connector's config; it returns once durable.
 	PutConfig(ctx context.Context, name string, cfg map[string]string) error
@@ -178,19 +180,25 @@ func (f *File) Path() string { return f.path }
 func (f *File) Load(context.Context) ([]Connector, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	names := map[string]bool{}
+	for k := range f.records {
+		if name, ok := strings.CutPrefix(k, connectorPrefix); ok {
+			names[name] = true
+		} else if name, ok := strings.CutPrefix(k, targetPrefix); ok {
+			names[name] = true
+		}
+	}
 	var out []Connector
-	for _, k := range slices.Sorted(maps.Keys(f.records)) {
-		name, ok := strings.CutPrefix(k, connectorPrefix)
-		if !ok {
-			continue
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		c := Connector{Name: name, Target: TargetRunning}
+		var err error
+		if v, ok := f.records[ConnectorKey(name)]; ok {
+			if c.Config, err = DecodeConfig(v); err != nil {
+				return nil, fmt.Errorf("config store %s: %s: %w", f.path, ConnectorKey(name), err)
+			}
 		}
-		cfg, err := DecodeConfig(f.records[k])
-		if err != nil {
-			return nil, fmt.Errorf("config store %s: %s: %w", f.path, k, err)
-		}
-		c := Connector{Name: name, Config: cfg, Target: TargetRunning}
-		if tv, ok := f.records[TargetKey(name)]; ok {
-			if c.Target, err = DecodeTarget(tv); err != nil {
+		if v, ok := f.records[TargetKey(name)]; ok {
+			if c.Target, err = DecodeTarget(v); err != nil {
 				return nil, fmt.Errorf("config store %s: %s: %w", f.path, TargetKey(name), err)
 			}
 		}

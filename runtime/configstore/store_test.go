@@ -29,6 +29,7 @@ func TestFileStoreSurvivesReopen(t *testing.T) {
 	must(f.PutTarget(ctx, "a", TargetStopped))
 	must(f.PutConfig(ctx, "gone", map[string]string{"x": "y"}))
 	must(f.Delete(ctx, "gone"))
+	must(f.PutTarget(ctx, "fromfile", TargetPaused))
 	must(f.Close())
 
 	g, err := OpenFile(path)
@@ -39,7 +40,10 @@ func TestFileStoreSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 2 || cs[0].Name != "a" || cs[0].Target != TargetStopped || cs[0].Config["connection.password"] != "${env:PW}" ||
+	if len(cs) != 3 || cs[2].Name != "fromfile" || cs[2].Config != nil || cs[2].Target != TargetPaused {
+		t.Fatalf("target-only entry: %+v", cs)
+	}
+	if cs[0].Name != "a" || cs[0].Target != TargetStopped || cs[0].Config["connection.password"] != "${env:PW}" ||
 		cs[1].Name != "b" || cs[1].Target != TargetRunning || cs[1].Config["topics"] != "t" {
 		t.Fatalf("loaded %+v", cs)
 	}

@@ -73,6 +73,9 @@ type Options struct {
 	Admin   *kadm.Client
 	Logger  *slog.Logger
 	Metrics *metrics.Task // may be nil
+	// FailuresCounted says the caller already counts failures per stage
+	// (the runtime's Observer), so Report does not count them again.
+	FailuresCounted bool
 }
 
 // Handler applies one task's error handling settings.
@@ -223,7 +226,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // an error too: the record's offset must not be committed.
 func (h *Handler) Report(ctx context.Context, f Failure) error {
 	m := h.opts.Metrics
-	m.Failed(string(f.Stage))
+	if !h.opts.FailuresCounted {
+		m.Failed(string(f.Stage))
+	}
 	if h.cfg.LogEnable {
 		h.logFailure(f)
 		m.Logged()

@@ -1,10 +1,12 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,9 +34,11 @@ type Registry struct {
 	sinkLag     *prometheus.GaugeVec
 	snapDone    *prometheus.GaugeVec
 	snapTotal   *prometheus.GaugeVec
+	commits     *prometheus.CounterVec
 
-	mu     sync.Mutex
-	status func() []ConnectorStatus
+	mu       sync.Mutex
+	status   func() []ConnectorStatus
+	onScrape []func(context.Context)
 }
 
 // ConnectorStatus is what the status collector needs from the worker.
@@ -89,6 +93,7 @@ func New() *Registry {
 	r.sinkLag = gauge("kafka_connect_sink_task_consumer_lag", "Records between the sink task's committed position and the partition's end offset.", "connector", "task", "topic", "partition")
 	r.snapDone = gauge("kafka_connect_snapshot_rows_scanned", "Rows read so far by the initial snapshot of a table.", "connector", "task", "table")
 	r.snapTotal = gauge("kafka_connect_snapshot_rows_estimated", "Estimated rows of a table being snapshotted.", "connector", "task", "table")
+	r.commits = counter("kafka_connect_connector_task_offset_commit_total", "Offset commits (source: offset store writes; sink: flush plus consumer commit), by result (success, failure).", "connector", "task", "result")
 	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.reg.MustRegister(statusCollector{r})
 	return r
@@ -98,9 +103,31 @@ func New() *Registry {
 // for example kgo client hooks).
 func (r *Registry) Prometheus() *prometheus.Registry { return r.reg }
 
-// Handler serves the registry in the Prometheus text format.
+// Handler serves the registry in the Prometheus text format. Functions
+// registered with OnScrape run first (bounded by 5 s).
 func (r *Registry) Handler() http.Handler {
-	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
+	h := promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		fns := append([]func(context.Context){}, r.onScrape...)
+		r.mu.Unlock()
+		if len(fns) > 0 {
+			ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+			for _, fn := range fns {
+				fn(ctx)
+			}
+			cancel()
+		}
+		h.ServeHTTP(w, req)
+	})
+}
+
+// OnScrape registers fn to refresh gauges that are read from elsewhere
+// (e.g. sink consumer lag from Kafka) before each scrape.
+func (r *Registry) OnScrape(fn func(context.Context)) {
+	r.mu.Lock()
+	r.onScrape = append(r.onScrape, fn)
+	r.mu.Unlock()
 }
 
 // SetStatusSource makes the registry report connector and task states
@@ -116,7 +143,7 @@ func (r *Registry) SetStatusSource(fn func() []ConnectorStatus) {
 // Forget removes every series of a deleted connector.
 func (r *Registry) Forget(connectorName string) {
 	l := prometheus.Labels{"connector": connectorName}
-	for _, v := range []*prometheus.CounterVec{r.sourcePoll, r.sourceWrite, r.sinkRead, r.sinkSend, r.failures, r.skipped, r.retries, r.logged, r.dlq, r.dlqFailures} {
+	for _, v := range []*prometheus.CounterVec{r.sourcePoll, r.sourceWrite, r.sinkRead, r.sinkSend, r.failures, r.skipped, r.retries, r.logged, r.dlq, r.dlqFailures, r.commits} {
 		v.DeletePartialMatch(l)
 	}
 	for _, v := range []*prometheus.GaugeVec{r.sourceLag, r.sinkLag, r.snapDone, r.snapTotal} {
@@ -258,6 +285,18 @@ func (t *Task) SnapshotProgress(table string, done, total int64) {
 	}
 	t.r.snapDone.WithLabelValues(t.connector, t.task, table).Set(float64(done))
 	t.r.snapTotal.WithLabelValues(t.connector, t.task, table).Set(float64(total))
+}
+
+// OffsetCommitted counts one offset commit and its outcome.
+func (t *Task) OffsetCommitted(err error) {
+	if t == nil {
+		return
+	}
+	result := "success"
+	if err != nil {
+		result = "failure"
+	}
+	t.r.commits.WithLabelValues(t.connector, t.task, result).Inc()
 }
 
 // SinkLag sets the consumer lag (end offset minus committed position) of one

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"net/http/httptest"
 	"testing"
 
@@ -118,5 +120,27 @@ func TestRegistryCountersAndParse(t *testing.T) {
 	// Two registries are independent (no global state).
 	if got, ok := value(scrape(t, New()), "kafka_connect_sink_task_sink_record_read_total", nil); ok {
 		t.Errorf("fresh registry has data: %v", got)
+	}
+}
+
+func TestOnScrapeAndCommits(t *testing.T) {
+	r := New()
+	task := r.Task("sink", 0)
+	calls := 0
+	r.OnScrape(func(ctx context.Context) {
+		calls++
+		task.SinkLag("orders", 0, int64(10*calls))
+	})
+	task.OffsetCommitted(nil)
+	task.OffsetCommitted(errors.New("x"))
+	fams := scrape(t, r)
+	if v, _ := value(fams, "kafka_connect_sink_task_consumer_lag", map[string]string{"topic": "orders"}); v != 10 {
+		t.Errorf("lag %v", v)
+	}
+	if v, _ := value(fams, "kafka_connect_connector_task_offset_commit_total", map[string]string{"result": "failure"}); v != 1 {
+		t.Errorf("commit failures %v", v)
+	}
+	if v, _ := value(scrape(t, r), "kafka_connect_sink_task_consumer_lag", map[string]string{"topic": "orders"}); v != 20 {
+		t.Errorf("lag not refreshed: %v", v)
 	}
 }
