@@ -44,7 +44,8 @@ func openDB(s *settings) (*sql.DB, error) {
 	cfg.Loc = time.UTC
 	cfg.ParseTime = false
 	cfg.InterpolateParams = false
-	cfg.Params = map[string]string{"time_zone": "'+00:00'", "charset": "utf8mb4"}
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	cfg.Collation = "utf8mb4_general_ci"
 	switch s.sslMode {
 	case "preferred":
 		cfg.TLSConfig = "preferred"
@@ -122,7 +123,7 @@ func checkServer(ctx context.Context, db *sql.DB) (*serverInfo, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrConfiguration, strings.Join(problems, "; "))
 	}
-	crows, err := db.QueryContext(ctx, "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
+	crows, err := db.QueryContext(ctx, "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL AND CHARACTER_SET_NAME IS NOT NULL")
 	if err != nil {
 		return nil, fmt.Errorf("read collations: %w", err)
 	}

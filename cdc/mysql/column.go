@@ -312,7 +312,7 @@ func tableMapColumns(tm *replication.TableMapEvent, extras map[string]*infoColum
 			}
 			switch {
 			case ext.kind == kUUID || ext.kind == kInet4 || ext.kind == kInet6:
-				if c.kind == kBinary {
+				if c.kind == kBinary || c.kind == kString {
 					c.kind = ext.kind
 				}
 			case ext.kind == kJSON && c.kind == kString:

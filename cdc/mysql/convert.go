@@ -368,24 +368,18 @@ func newConverter(c *column, o typeOptions) (*converter, error) {
 	case kUUID:
 		b = schema.NewBuilder(schema.TypeString).Name(schema.DebeziumUUID).Version(1)
 		cv.binlog = func(v any) (any, error) {
-			bs := asBytes(v)
-			if len(bs) != 16 {
-				return asString(v), nil
-			}
-			return formatUUID(bs), nil
+			return formatUUID(padBytes(asBytes(v), 16)), nil
 		}
 		cv.snap = func(v any) (any, error) { return asString(v), nil }
 	case kInet4, kInet6:
 		b = schema.NewBuilder(schema.TypeString)
+		v4 := c.kind == kInet4
 		cv.binlog = func(v any) (any, error) {
-			bs := asBytes(v)
-			switch len(bs) {
-			case 4:
-				return netip.AddrFrom4([4]byte(bs)).String(), nil
-			case 16:
-				return netip.AddrFrom16([16]byte(bs)).String(), nil
+			// the binlog strips trailing zero bytes of fixed-length values
+			if v4 {
+				return netip.AddrFrom4([4]byte(padBytes(asBytes(v), 4))).String(), nil
 			}
-			return asString(v), nil
+			return netip.AddrFrom16([16]byte(padBytes(asBytes(v), 16))).String(), nil
 		}
 		cv.snap = func(v any) (any, error) { return asString(v), nil }
 	case kGeometry:
@@ -468,6 +462,16 @@ func binaryEncoder(mode string) func([]byte) any {
 		return func(b []byte) any { return hex.EncodeToString(b) }
 	}
 	return func(b []byte) any { return b }
+}
+
+// padBytes right-pads b with zero bytes to n (truncating longer input).
+func padBytes(b []byte, n int) []byte {
+	if len(b) == n {
+		return b
+	}
+	p := make([]byte, n)
+	copy(p, b)
+	return p
 }
 
 func formatUUID(b []byte) string {
