@@ -1,48 +1,49 @@
 package transforms
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // cacheSize bounds each derived-schema cache. Kafka's transforms use an LRU
 // of 16; a table-per-topic source can see more schemas through one transform,
-// so we keep more, in two generations of this size.
+// so we keep more.
 const cacheSize = 512
 
 // cache is a small bounded concurrency-safe map used for derived schemas (and
-// other per-input memoization such as routed topic names). When the current
-// generation fills up it becomes the old one and a fresh one starts, so the
-// memory held is at most two generations and hot entries survive a rotation
-// by being copied forward on their next hit.
+// other per-input memoization such as routed topic names). Reads are
+// lock-free (sync.Map); when more than cacheSize entries were added the map
+// is cleared and refills with what is still in use, so a stream of ever-new
+// schemas cannot grow it without bound.
 type cache[K comparable, V any] struct {
-	mu  sync.RWMutex
-	cur map[K]V
-	old map[K]V
+	m sync.Map
+	n atomic.Int64
 }
 
 func (c *cache[K, V]) get(k K) (V, bool) {
-	c.mu.RLock()
-	v, ok := c.cur[k]
-	if ok {
-		c.mu.RUnlock()
-		return v, true
+	v, ok := c.m.Load(k)
+	if !ok {
+		var zero V
+		return zero, false
 	}
-	v, ok = c.old[k]
-	c.mu.RUnlock()
-	if ok {
-		c.put(k, v)
-	}
-	return v, ok
+	return v.(V), true
 }
 
 func (c *cache[K, V]) put(k K, v V) {
-	c.mu.Lock()
-	if c.cur == nil {
-		c.cur = make(map[K]V)
+	if _, loaded := c.m.Swap(k, v); loaded {
+		return
 	}
-	if len(c.cur) >= cacheSize {
-		c.old, c.cur = c.cur, make(map[K]V)
+	if c.n.Add(1) > cacheSize {
+		c.n.Store(0)
+		c.m.Clear()
+		c.m.Store(k, v)
 	}
-	c.cur[k] = v
-	c.mu.Unlock()
+}
+
+func (c *cache[K, V]) len() int {
+	n := 0
+	c.m.Range(func(any, any) bool { n++; return true })
+	return n
 }
 
 // getOrBuild returns the cached value for k or builds, stores and returns it.

@@ -128,7 +128,7 @@ func (c *cast) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(ns.Fields))
+	out, vals := newStruct(ns)
 	for i, f := range st.Schema.Fields {
 		v := fieldValue(st, i, c.replaceNull)
 		if t, ok := c.casts[f.Name]; ok {
@@ -138,7 +138,7 @@ func (c *cast) apply(r schema.Record) (schema.Record, bool, error) {
 		}
 		vals[i] = v
 	}
-	c.side.set(&r, ns, &schema.Struct{Schema: ns, Values: vals})
+	c.side.set(&r, ns, out)
 	return r, true, nil
 }
 

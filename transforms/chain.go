@@ -42,7 +42,7 @@ type transformer interface {
 
 // predicate is one configured predicate.
 type predicate interface {
-	test(r *schema.Record) bool
+	test(r schema.Record) bool
 }
 
 // Error is a record a transform could not handle. The runtime treats it as a
@@ -89,7 +89,7 @@ func (c *Chain) Apply(rec schema.Record) (schema.Record, bool, error) {
 	}
 	for i := range c.steps {
 		s := &c.steps[i]
-		if s.pred != nil && s.pred.test(&rec) == s.negate {
+		if s.pred != nil && s.pred.test(rec) == s.negate {
 			continue
 		}
 		out, keep, err := s.t.apply(rec)

@@ -300,7 +300,7 @@ func (p *enrsPlan) row(row, env *schema.Struct, deleted string) *schema.Struct {
 	if len(p.out.Fields) == n && len(row.Values) == n {
 		return &schema.Struct{Schema: p.out, Values: row.Values}
 	}
-	vals := make([]any, len(p.out.Fields))
+	out, vals := newStruct(p.out)
 	copy(vals, row.Values)
 	for i, f := range p.fields {
 		vals[n+i] = f.value(env)
@@ -308,7 +308,7 @@ func (p *enrsPlan) row(row, env *schema.Struct, deleted string) *schema.Struct {
 	if deleted != "" {
 		vals[len(vals)-1] = deleted
 	}
-	return &schema.Struct{Schema: p.out, Values: vals}
+	return out
 }
 
 func (rr *resolvedRef) value(env *schema.Struct) any {

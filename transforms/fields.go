@@ -92,11 +92,11 @@ func (t *valueToKey) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(rp.src))
+	key, vals := newStruct(rp.schema)
 	for i, j := range rp.src {
 		vals[i] = fieldValue(st, j, t.replaceNull)
 	}
-	r.KeySchema, r.Key = rp.schema, &schema.Struct{Schema: rp.schema, Values: vals}
+	r.KeySchema, r.Key = rp.schema, key
 	return r, true, nil
 }
 
@@ -325,11 +325,11 @@ func (t *setSchemaMetadata) apply(r schema.Record) (schema.Record, bool, error) 
 		return &c, nil
 	})
 	if st, ok := val.(*schema.Struct); ok && st != nil {
-		vals := make([]any, len(st.Schema.Fields))
+		out, vals := newStruct(ns)
 		for i := range vals {
 			vals[i] = fieldValue(st, i, t.replaceNull)
 		}
-		val = &schema.Struct{Schema: ns, Values: vals}
+		val = out
 	}
 	t.side.set(&r, ns, val)
 	return r, true, nil

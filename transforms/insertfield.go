@@ -130,7 +130,7 @@ func (t *insertField) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(ns.Fields))
+	out, vals := newStruct(ns)
 	n := len(st.Schema.Fields)
 	for i := 0; i < n; i++ {
 		vals[i] = fieldValue(st, i, t.replaceNull)
@@ -160,7 +160,7 @@ func (t *insertField) apply(r schema.Record) (schema.Record, bool, error) {
 			return r, false, e
 		}
 	}
-	t.side.set(&r, ns, &schema.Struct{Schema: ns, Values: vals})
+	t.side.set(&r, ns, out)
 	return r, true, nil
 }
 

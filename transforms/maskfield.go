@@ -81,7 +81,7 @@ func (m *maskField) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(st.Schema.Fields))
+	out, vals := newStruct(st.Schema)
 	for i, f := range st.Schema.Fields {
 		v := fieldValue(st, i, true)
 		if m.fields[f.Name] {
@@ -91,7 +91,7 @@ func (m *maskField) apply(r schema.Record) (schema.Record, bool, error) {
 		}
 		vals[i] = v
 	}
-	m.side.set(&r, st.Schema, &schema.Struct{Schema: st.Schema, Values: vals})
+	m.side.set(&r, st.Schema, out)
 	return r, true, nil
 }
 

@@ -37,7 +37,7 @@ func newTopicNameMatches(v *config.Values) (predicate, error) {
 	return &topicNameMatches{re: re}, nil
 }
 
-func (p *topicNameMatches) test(r *schema.Record) bool {
+func (p *topicNameMatches) test(r schema.Record) bool {
 	return r.Topic != "" && p.re.MatchString(r.Topic)
 }
 
@@ -53,7 +53,7 @@ func newHasHeaderKey(v *config.Values) (predicate, error) {
 	return &hasHeaderKey{name: v.String("name")}, nil
 }
 
-func (p *hasHeaderKey) test(r *schema.Record) bool {
+func (p *hasHeaderKey) test(r schema.Record) bool {
 	for _, h := range r.Headers {
 		if h.Key == p.name {
 			return true
@@ -66,4 +66,4 @@ type recordIsTombstone struct{}
 
 func newRecordIsTombstone(*config.Values) (predicate, error) { return recordIsTombstone{}, nil }
 
-func (recordIsTombstone) test(r *schema.Record) bool { return r.Value == nil }
+func (recordIsTombstone) test(r schema.Record) bool { return r.Value == nil }

@@ -437,8 +437,8 @@ func TestSchemaCache(t *testing.T) {
 	for i := range cacheSize*2 + 10 {
 		cc.put(i, i)
 	}
-	if len(cc.cur)+len(cc.old) > 2*cacheSize {
-		t.Errorf("cache holds %d entries", len(cc.cur)+len(cc.old))
+	if n := cc.len(); n > cacheSize+1 {
+		t.Errorf("cache holds %d entries", n)
 	}
 	if v, ok := cc.get(cacheSize*2 + 9); !ok || v != cacheSize*2+9 {
 		t.Errorf("recent entry lost")

@@ -113,10 +113,10 @@ func (t *replaceField) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(rp.src))
+	out, vals := newStruct(rp.schema)
 	for i, j := range rp.src {
 		vals[i] = fieldValue(st, j, t.replaceNull)
 	}
-	t.side.set(&r, rp.schema, &schema.Struct{Schema: rp.schema, Values: vals})
+	t.side.set(&r, rp.schema, out)
 	return r, true, nil
 }

@@ -174,7 +174,7 @@ func (t *timestampConverter) apply(r schema.Record) (schema.Record, bool, error)
 	if err != nil {
 		return r, false, err
 	}
-	vals := make([]any, len(ns.Fields))
+	out, vals := newStruct(ns)
 	for i, f := range st.Schema.Fields {
 		v := fieldValue(st, i, t.replaceNull)
 		if f.Name == t.field {
@@ -188,7 +188,7 @@ func (t *timestampConverter) apply(r schema.Record) (schema.Record, bool, error)
 		}
 		vals[i] = v
 	}
-	t.side.set(&r, ns, &schema.Struct{Schema: ns, Values: vals})
+	t.side.set(&r, ns, out)
 	return r, true, nil
 }
 

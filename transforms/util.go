@@ -418,3 +418,48 @@ func fieldsOf(s *schema.Schema) []schema.Field {
 
 // optionalCopy returns s made optional (a copy; s itself when already so).
 func optionalCopy(s *schema.Schema) *schema.Schema { return s.WithOptional(true) }
+
+// newStruct allocates a struct value for s with its values in the same
+// allocation (one allocation per derived row instead of two).
+func newStruct(s *schema.Schema) (*schema.Struct, []any) {
+	n := len(s.Fields)
+	switch {
+	case n <= 4:
+		h := &struct {
+			st  schema.Struct
+			buf [4]any
+		}{}
+		h.st = schema.Struct{Schema: s, Values: h.buf[:n:n]}
+		return &h.st, h.st.Values
+	case n <= 8:
+		h := &struct {
+			st  schema.Struct
+			buf [8]any
+		}{}
+		h.st = schema.Struct{Schema: s, Values: h.buf[:n:n]}
+		return &h.st, h.st.Values
+	case n <= 12:
+		h := &struct {
+			st  schema.Struct
+			buf [12]any
+		}{}
+		h.st = schema.Struct{Schema: s, Values: h.buf[:n:n]}
+		return &h.st, h.st.Values
+	case n <= 16:
+		h := &struct {
+			st  schema.Struct
+			buf [16]any
+		}{}
+		h.st = schema.Struct{Schema: s, Values: h.buf[:n:n]}
+		return &h.st, h.st.Values
+	case n <= 32:
+		h := &struct {
+			st  schema.Struct
+			buf [32]any
+		}{}
+		h.st = schema.Struct{Schema: s, Values: h.buf[:n:n]}
+		return &h.st, h.st.Values
+	}
+	vals := make([]any, n)
+	return &schema.Struct{Schema: s, Values: vals}, vals
+}
