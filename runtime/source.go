@@ -31,6 +31,8 @@ type sourceRun struct {
 	stopping   chan struct{}
 	commitMu   sync.Mutex
 	uncommited map[string]connector.Offset
+	// created holds topics this task made sure exist (embedded broker).
+	created map[string]bool
 }
 
 // producerProps returns the producer properties of a connector: the
@@ -79,6 +81,7 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 		prodCtx:    prodCtx,
 		stopping:   make(chan struct{}),
 		uncommited: map[string]connector.Offset{},
+		created:    map[string]bool{},
 	}
 
 	var wg sync.WaitGroup
@@ -258,6 +261,9 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 		}
 		return s.skip(ctx, &orig)
 	}
+	if err := s.ensureTopic(ctx, rec.Topic); err != nil {
+		return err
+	}
 	kr := &kgo.Record{Topic: rec.Topic, Key: key, Value: val, Timestamp: rec.Timestamp}
 	if len(rec.Headers) > 0 {
 		kr.Headers = make([]kgo.RecordHeader, len(rec.Headers))
@@ -297,5 +303,22 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 			tk.Ack()
 		}
 	})
+	return nil
+}
+
+// ensureTopic creates a topic before its first record when the worker runs
+// the embedded broker. kfake persists topics created with CreateTopics but
+// not those auto-created by a metadata request, which a kill -9 would lose
+// (with their records); creating them explicitly keeps restarts lossless.
+// Against a real cluster topics are left to the broker's auto-creation or
+// to topic.creation settings.
+func (s *sourceRun) ensureTopic(ctx context.Context, topic string) error {
+	if s.t.w.embedded == nil || s.created[topic] {
+		return nil
+	}
+	if err := kafka.EnsureTopics(ctx, s.prod, kafka.TopicSpec{Name: topic, Partitions: -1, ReplicationFactor: -1}); err != nil {
+		return err
+	}
+	s.created[topic] = true
 	return nil
 }
