@@ -49,7 +49,6 @@ type streamer struct {
 	// decoder state: owned by the decoder goroutine.
 	cat      *pgx.Conn
 	rels     map[uint32]*table
-	bySig    map[string]*table
 	pushed   position      // offset of the last queued record
 	proc     pglogrepl.LSN // restart point: end of the last complete transaction or heartbeat position
 	lastCmt  pglogrepl.LSN // commit LSN of the last complete transaction
@@ -452,21 +451,15 @@ func (st *streamer) relation(ctx context.Context, m *pglogrepl.RelationMessage) 
 			}
 		}
 	}
-	sig := def.signature()
-	if t := st.bySig[sig]; t != nil && t.def.relID == def.relID {
-		st.rels[m.RelationID] = t
-		return nil
-	}
 	t, err := st.b.build(def, func(oid uint32) (*pgType, error) {
 		return st.catalogType(ctx, oid)
 	})
 	if err != nil {
 		return err
 	}
-	if old := st.rels[m.RelationID]; old != nil {
+	if old := st.rels[m.RelationID]; old != nil && old != t {
 		st.log.Info("table shape changed; new schemas from here on", "table", t.id)
 	}
-	st.bySig[sig] = t
 	st.rels[m.RelationID] = t
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tributary-cdc/tributary/cdc"
 	"github.com/tributary-cdc/tributary/schema"
@@ -33,7 +34,7 @@ type tableDef struct {
 // signature identifies the shape; a new signature means new schemas.
 func (d *tableDef) signature() string {
 	var b strings.Builder
-	b.WriteString(d.schema + "." + d.name + "|" + string(d.identity) + "|" + strings.Join(d.pk, ","))
+	fmt.Fprintf(&b, "%d|%s.%s|%c|%s", d.relID, d.schema, d.name, d.identity, strings.Join(d.pk, ","))
 	for _, c := range d.cols {
 		fmt.Fprintf(&b, "|%s:%d:%d:%t", c.name, c.oid, c.typmod, c.notNull)
 	}
@@ -95,6 +96,8 @@ type builder struct {
 	types  *typeCache
 	log    *slog.Logger
 	warned map[string]bool
+	mu     sync.Mutex
+	bySig  map[string]*table // one table (and schemas) per shape
 }
 
 func (b *builder) schemaName(parts ...string) string {
@@ -105,8 +108,28 @@ func (b *builder) schemaName(parts ...string) string {
 	return n
 }
 
-// build maps a definition to a table, looking types up in the cache.
+// build maps a definition to a table, looking types up with lookup. A
+// shape seen before returns the same table, so its schemas are shared by
+// pointer (converters cache by schema pointer).
 func (b *builder) build(def tableDef, lookup func(oid uint32) (*pgType, error)) (*table, error) {
+	sig := def.signature()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t := b.bySig[sig]; t != nil {
+		return t, nil
+	}
+	t, err := b.newTable(def, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if b.bySig == nil {
+		b.bySig = map[string]*table{}
+	}
+	b.bySig[sig] = t
+	return t, nil
+}
+
+func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error)) (*table, error) {
 	t := &table{def: def, id: def.schema + "." + def.name, topic: topicName(b.s.prefix + "." + def.schema + "." + def.name)}
 	pkPos := map[string]int{}
 	for i, n := range def.pk {

@@ -82,7 +82,7 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	b := &builder{s: s, m: newMapper(s), types: types, log: t.log, warned: map[string]bool{}}
 	st := &streamer{s: s, log: t.log, b: b, types: types, q: t.q, part: s.partition(), metrics: t.metrics,
 		flushed: &t.flushed, version: si.version, protoV2: si.version >= 140000,
-		rels: map[uint32]*table{}, bySig: map[string]*table{}, cat: cat}
+		rels: map[uint32]*table{}, cat: cat}
 	st.stream = st.protoV2 && s.streaming != "off"
 	t.st = st
 
