@@ -152,23 +152,10 @@ func (r *Registry) Forget(connectorName string) {
 	r.batch.DeletePartialMatch(l)
 }
 
-// Task returns the metrics handle of one task.
+// Task returns the metrics handle of one task. Series appear on first use,
+// so a source task shows no sink series and vice versa.
 func (r *Registry) Task(connectorName string, task int) *Task {
-	id := strconv.Itoa(task)
-	return &Task{
-		r: r, connector: connectorName, task: id,
-		sourcePoll:  r.sourcePoll.WithLabelValues(connectorName, id),
-		sourceWrite: r.sourceWrite.WithLabelValues(connectorName, id),
-		sinkRead:    r.sinkRead.WithLabelValues(connectorName, id),
-		sinkSend:    r.sinkSend.WithLabelValues(connectorName, id),
-		skipped:     r.skipped.WithLabelValues(connectorName, id),
-		retries:     r.retries.WithLabelValues(connectorName, id),
-		logged:      r.logged.WithLabelValues(connectorName, id),
-		dlq:         r.dlq.WithLabelValues(connectorName, id),
-		dlqFailures: r.dlqFailures.WithLabelValues(connectorName, id),
-		batch:       r.batch.WithLabelValues(connectorName, id),
-		sourceLag:   r.sourceLag.WithLabelValues(connectorName, id),
-	}
+	return &Task{r: r, connector: connectorName, task: strconv.Itoa(task)}
 }
 
 // Task is one task's metrics. All methods are safe on a nil *Task.
@@ -176,14 +163,15 @@ type Task struct {
 	r         *Registry
 	connector string
 	task      string
-
-	sourcePoll, sourceWrite, sinkRead, sinkSend prometheus.Counter
-	skipped, retries, logged, dlq, dlqFailures  prometheus.Counter
-	batch                                       prometheus.Observer
-	sourceLag                                   prometheus.Gauge
 }
 
 var _ connector.Metrics = (*Task)(nil)
+
+func (t *Task) add(v *prometheus.CounterVec, n int) {
+	if t != nil && n > 0 {
+		v.WithLabelValues(t.connector, t.task).Add(float64(n))
+	}
+}
 
 // SourcePolled counts records returned by a source task's Poll and observes
 // the batch size.
@@ -191,24 +179,22 @@ func (t *Task) SourcePolled(n int) {
 	if t == nil || n <= 0 {
 		return
 	}
-	t.sourcePoll.Add(float64(n))
-	t.batch.Observe(float64(n))
+	t.add(t.r.sourcePoll, n)
+	t.r.batch.WithLabelValues(t.connector, t.task).Observe(float64(n))
 }
 
 // SourceWritten counts source records Kafka acknowledged.
 func (t *Task) SourceWritten(n int) {
-	if t == nil || n <= 0 {
-		return
+	if t != nil {
+		t.add(t.r.sourceWrite, n)
 	}
-	t.sourceWrite.Add(float64(n))
 }
 
 // SinkRead counts records a sink task consumed from Kafka.
 func (t *Task) SinkRead(n int) {
-	if t == nil || n <= 0 {
-		return
+	if t != nil {
+		t.add(t.r.sinkRead, n)
 	}
-	t.sinkRead.Add(float64(n))
 }
 
 // SinkPut observes the size of a batch handed to a sink task's Put.
@@ -216,15 +202,14 @@ func (t *Task) SinkPut(n int) {
 	if t == nil || n <= 0 {
 		return
 	}
-	t.batch.Observe(float64(n))
+	t.r.batch.WithLabelValues(t.connector, t.task).Observe(float64(n))
 }
 
-// SinkWritten counts records a sink committed to the target.
+// SinkWritten counts records handed to a sink task's Put that it accepted.
 func (t *Task) SinkWritten(n int) {
-	if t == nil || n <= 0 {
-		return
+	if t != nil {
+		t.add(t.r.sinkSend, n)
 	}
-	t.sinkSend.Add(float64(n))
 }
 
 // Failed counts one failed record operation at stage (KEY_CONVERTER,
@@ -239,42 +224,42 @@ func (t *Task) Failed(stage string) {
 // Skipped counts a record dropped under errors.tolerance=all.
 func (t *Task) Skipped() {
 	if t != nil {
-		t.skipped.Inc()
+		t.add(t.r.skipped, 1)
 	}
 }
 
 // Retried counts one retry of a failed operation.
 func (t *Task) Retried() {
 	if t != nil {
-		t.retries.Inc()
+		t.add(t.r.retries, 1)
 	}
 }
 
 // Logged counts one error written to the log.
 func (t *Task) Logged() {
 	if t != nil {
-		t.logged.Inc()
+		t.add(t.r.logged, 1)
 	}
 }
 
 // DeadLettered counts one record written to the dead letter queue.
 func (t *Task) DeadLettered() {
 	if t != nil {
-		t.dlq.Inc()
+		t.add(t.r.dlq, 1)
 	}
 }
 
 // DeadLetterFailed counts one failed dead letter queue write.
 func (t *Task) DeadLetterFailed() {
 	if t != nil {
-		t.dlqFailures.Inc()
+		t.add(t.r.dlqFailures, 1)
 	}
 }
 
 // SourceLagMillis implements connector.Metrics.
 func (t *Task) SourceLagMillis(ms int64) {
 	if t != nil {
-		t.sourceLag.Set(float64(ms))
+		t.r.sourceLag.WithLabelValues(t.connector, t.task).Set(float64(ms))
 	}
 }
 
