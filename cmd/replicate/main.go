@@ -135,7 +135,9 @@ func runStandalone(ctx context.Context, log *slog.Logger, workerFile string, con
 		}
 		conns = append(conns, connFile{path, name, cfg})
 	}
-	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: newRegistry(), Logger: log})
+	obs := newObserver()
+	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: newRegistry(), Logger: log,
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
 	if err != nil {
 		return err
 	}
@@ -146,14 +148,24 @@ func runStandalone(ctx context.Context, log *slog.Logger, workerFile string, con
 		return w.Close(sctx)
 	}
 	log.Info("worker started", "worker_id", w.ID(), "bootstrap.servers", w.BootstrapServers(), "rest.port", wc.RestPort)
+	fromFiles := map[string]map[string]string{}
+	var order []string
 	for _, c := range conns {
-		if err := w.CreateConnector(ctx, c.name, c.cfg); err != nil {
+		if _, dup := fromFiles[c.name]; dup {
 			shutdown()
-			return fmt.Errorf("create connector %s from %s: %w", c.name, c.path, err)
+			return fmt.Errorf("%s: connector %s is defined twice on the command line", c.path, c.name)
 		}
+		fromFiles[c.name] = c.cfg
+		order = append(order, c.name)
+	}
+	api, err := startREST(ctx, log, w, wc, obs, fromFiles, order)
+	if err != nil {
+		shutdown()
+		return err
 	}
 	<-ctx.Done()
 	log.Info("stopping (signal received)")
+	api.Close()
 	return shutdown()
 }
 
