@@ -85,7 +85,7 @@ func BenchmarkTransform(b *testing.B) {
 		{"Cast", one(kafkaPkg+"Cast$Value", "spec", "id:string,score:float32"), flat},
 		{"InsertField", one(kafkaPkg+"InsertField$Value", "topic.field", "topic", "static.field", "src", "static.value", "db"), flat},
 		{"InsertHeader", one(kafkaPkg+"InsertHeader", "header", "source", "value.literal", "mysql-connector"), flat},
-		{"Flatten", one(kafkaPkg+"Flatten$Value"), recs},
+		{"Flatten", one(kafkaPkg + "Flatten$Value"), recs},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := mustChain(b, bc.cfg)

@@ -11,32 +11,47 @@ import (
 const cacheSize = 512
 
 // cache is a small bounded concurrency-safe map used for derived schemas (and
-// other per-input memoization such as routed topic names). Reads are
-// lock-free (sync.Map); when more than cacheSize entries were added the map
-// is cleared and refills with what is still in use, so a stream of ever-new
-// schemas cannot grow it without bound.
+// other per-input memoization such as routed topic names).
+//
+// Reads are lock-free: the entry used last is checked first (one atomic load
+// and a key compare: the common case of a run of records of one table), then
+// a sync.Map. When more than cacheSize entries were added the map is cleared
+// and refills with what is still in use, so a stream of ever-new schemas
+// cannot grow it without bound.
 type cache[K comparable, V any] struct {
-	m sync.Map
-	n atomic.Int64
+	last atomic.Pointer[entry[K, V]]
+	m    sync.Map // K → *entry[K, V]
+	n    atomic.Int64
+}
+
+type entry[K comparable, V any] struct {
+	k K
+	v V
 }
 
 func (c *cache[K, V]) get(k K) (V, bool) {
-	v, ok := c.m.Load(k)
-	if !ok {
-		var zero V
-		return zero, false
+	if e := c.last.Load(); e != nil && e.k == k {
+		return e.v, true
 	}
-	return v.(V), true
+	if e, ok := c.m.Load(k); ok {
+		en := e.(*entry[K, V])
+		c.last.Store(en)
+		return en.v, true
+	}
+	var zero V
+	return zero, false
 }
 
 func (c *cache[K, V]) put(k K, v V) {
-	if _, loaded := c.m.Swap(k, v); loaded {
+	e := &entry[K, V]{k: k, v: v}
+	c.last.Store(e)
+	if _, loaded := c.m.Swap(k, e); loaded {
 		return
 	}
 	if c.n.Add(1) > cacheSize {
 		c.n.Store(0)
 		c.m.Clear()
-		c.m.Store(k, v)
+		c.m.Store(k, e)
 	}
 }
 

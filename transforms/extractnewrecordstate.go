@@ -118,20 +118,28 @@ type extractNewRecordState struct {
 	fields         []fieldRef
 	headers        []fieldRef
 	routeBy        string
+	envs           cache[*schema.Schema, *envInfo]
 	plans          cache[planKey, *enrsPlan]
 }
 
-type planKey struct {
-	env    *schema.Schema
-	row    *schema.Schema
-	delete bool
+// envInfo is what one envelope schema tells: where before/after are and
+// which add.headers it has.
+type envInfo struct {
+	ok            bool // a usable envelope (has struct before/after)
+	before, after int
+	afterSchema   *schema.Schema
+	headers       []resolvedRef
 }
 
-// enrsPlan is everything derived from one envelope schema (and row schema).
+type planKey struct {
+	env *schema.Schema
+	row *schema.Schema
+}
+
+// enrsPlan is the output schema for one envelope and row schema.
 type enrsPlan struct {
-	out     *schema.Schema
-	fields  []resolvedRef // add.fields present in the envelope
-	headers []resolvedRef
+	out    *schema.Schema
+	fields []resolvedRef // add.fields present in the envelope
 }
 
 // resolvedRef locates a field reference in an envelope schema: parent index
@@ -224,21 +232,23 @@ func (t *extractNewRecordState) apply(r schema.Record) (schema.Record, bool, err
 	}
 	env := r.Value.(*schema.Struct)
 	es := env.Schema
-	afterF, okA := es.Field("after")
-	beforeF, okB := es.Field("before")
-	if !okA || !okB {
+	info, _ := t.envs.getOrBuild(es, func() (*envInfo, error) {
+		af, okA := es.Field("after")
+		bf, okB := es.Field("before")
+		if !okA || !okB || af.Schema.Type != schema.TypeStruct || bf.Schema.Type != schema.TypeStruct {
+			return &envInfo{}, nil
+		}
+		return &envInfo{ok: true, after: af.Index, before: bf.Index, afterSchema: af.Schema, headers: resolveRefs(es, t.headers)}, nil
+	})
+	if !info.ok || len(env.Values) != len(es.Fields) {
 		return r, true, nil
 	}
-	after, _ := env.Values[afterF.Index].(*schema.Struct)
-	before, _ := env.Values[beforeF.Index].(*schema.Struct)
+	after, _ := env.Values[info.after].(*schema.Struct)
+	before, _ := env.Values[info.before].(*schema.Struct)
 
-	if len(t.headers) > 0 {
-		plan, err := t.plan(es, afterF.Schema, false)
-		if err != nil {
-			return r, false, err
-		}
-		extra := make([]schema.Header, 0, len(plan.headers))
-		for _, h := range plan.headers {
+	if len(info.headers) > 0 {
+		extra := make([]schema.Header, 0, len(info.headers))
+		for _, h := range info.headers {
 			extra = append(extra, schema.Header{Key: h.out, Value: headerBytes(h.value(env))})
 		}
 		r.Headers = appendHeaders(r.Headers, extra...)
@@ -254,13 +264,13 @@ func (t *extractNewRecordState) apply(r schema.Record) (schema.Record, bool, err
 		case delDrop:
 			return r, false, nil
 		case delNullValue:
-			r.ValueSchema, r.Value = afterF.Schema, nil
+			r.ValueSchema, r.Value = info.afterSchema, nil
 			return r, true, nil
 		case delTombstone:
 			r.ValueSchema, r.Value = nil, nil
 			return r, true, nil
 		}
-		plan, err := t.plan(es, before.Schema, true)
+		plan, err := t.plan(es, before.Schema)
 		if err != nil {
 			return r, false, err
 		}
@@ -270,7 +280,7 @@ func (t *extractNewRecordState) apply(r schema.Record) (schema.Record, bool, err
 	if t.routeBy != "" {
 		routeByField(&r, after, t.routeBy)
 	}
-	plan, err := t.plan(es, after.Schema, false)
+	plan, err := t.plan(es, after.Schema)
 	if err != nil {
 		return r, false, err
 	}
@@ -322,9 +332,9 @@ func (rr *resolvedRef) value(env *schema.Struct) any {
 	return ps.Values[rr.idx]
 }
 
-func (t *extractNewRecordState) plan(env, row *schema.Schema, del bool) (*enrsPlan, error) {
-	return t.plans.getOrBuild(planKey{env: env, row: row, delete: del}, func() (*enrsPlan, error) {
-		p := &enrsPlan{fields: resolveRefs(env, t.fields), headers: resolveRefs(env, t.headers)}
+func (t *extractNewRecordState) plan(env, row *schema.Schema) (*enrsPlan, error) {
+	return t.plans.getOrBuild(planKey{env: env, row: row}, func() (*enrsPlan, error) {
+		p := &enrsPlan{fields: resolveRefs(env, t.fields)}
 		fields := fieldsOf(row)
 		for _, f := range p.fields {
 			fields = append(fields, schema.Field{Name: f.out, Schema: f.schema})
