@@ -62,12 +62,13 @@ type sim struct {
 	offsets *memOffsets
 	mu      sync.Mutex
 	log     []schema.Record // everything "produced", in order
+	counts  map[string]int  // records per topic
 	task    *Task
 	cancel  context.CancelFunc
 }
 
 func newSim(t testing.TB, cfg map[string]string) *sim {
-	return &sim{t: t, cfg: cfg, offsets: &memOffsets{}}
+	return &sim{t: t, cfg: cfg, offsets: &memOffsets{}, counts: map[string]int{}}
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -117,6 +118,9 @@ func (h *sim) pollOnce(ctx context.Context, commit bool) (int, error) {
 	}
 	h.mu.Lock()
 	h.log = append(h.log, recs...)
+	for i := range recs {
+		h.counts[recs[i].Topic]++
+	}
 	h.mu.Unlock()
 	if commit {
 		last := recs[len(recs)-1]
@@ -161,6 +165,13 @@ func (h *sim) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.log)
+}
+
+// topicCount is the number of records produced to topic.
+func (h *sim) topicCount(topic string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.counts[topic]
 }
 
 func (h *sim) records() []schema.Record {
