@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,40 +203,31 @@ func (d dialect) dbNow(ctx context.Context, db *sqlx.DB) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// clockAndOldestTx returns the database's current time and the start of
-// the oldest transaction that may still write (nil when there is none).
+// clockAndOldestTx returns the database's current time and a lower bound
+// of the start of the oldest transaction that may still write (nil when
+// there is none).
 //
-// MySQL/MariaDB: information_schema.innodb_trx, skipping this session and
-// autocommitted non-locking reads (plain SELECTs, such as our own queries).
-// trx_started has second precision and is truncated, so it is never later
-// than the real start.
+// MySQL/MariaDB: the transaction list of SHOW ENGINE INNODB STATUS (always
+// current, unlike information_schema.innodb_trx, a cache that is not
+// refreshed while it is read more often than every 100 ms), skipping this
+// session. "ACTIVE N sec" has second precision: the start is taken as
+// now - (N+1) s. Needs the PROCESS privilege.
 //
 // PostgreSQL: pg_stat_activity.xact_start of client sessions in this
 // database, skipping this session and the source's own (tagged) sessions.
 // All transactions count, not only those already holding an xid: a row
 // written later in a transaction takes now() = xact_start as its timestamp.
 func (d dialect) clockAndOldestTx(ctx context.Context, db *sqlx.DB) (time.Time, *time.Time, error) {
+	if d.flavor == MySQL {
+		return d.mysqlClockAndOldestTx(ctx, db)
+	}
 	var now time.Time
 	var oldest sql.NullTime
-	var q string
-	if d.flavor == MySQL {
-		q = `SELECT NOW(6), (SELECT MIN(trx_started) FROM information_schema.innodb_trx
-		      WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_autocommit_non_locking = 0)`
-	} else {
-		q = `SELECT clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
-		      WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
-		        AND backend_type = 'client backend' AND coalesce(application_name, '') <> '` + pgAppName + `')`
-	}
+	q := `SELECT clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
+	      WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
+	        AND backend_type = 'client backend' AND coalesce(application_name, '') <> '` + pgAppName + `')`
 	if err := db.QueryRowContext(ctx, q).Scan(&now, &oldest); err != nil {
 		return time.Time{}, nil, fmt.Errorf("read the database clock and open transactions: %w", err)
-	}
-	if d.flavor == MySQL {
-		now = d.wallToInstant(now)
-		if oldest.Valid {
-			t := d.wallToInstant(oldest.Time)
-			return now, &t, nil
-		}
-		return now, nil, nil
 	}
 	now = now.UTC()
 	if oldest.Valid {
@@ -242,6 +235,57 @@ func (d dialect) clockAndOldestTx(ctx context.Context, db *sqlx.DB) (time.Time, 
 		return now, &t, nil
 	}
 	return now, nil, nil
+}
+
+var (
+	innodbTrxRE    = regexp.MustCompile(`^---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(\d+) sec`)
+	innodbThreadRE = regexp.MustCompile(`^(?:MySQL|MariaDB) thread id (\d+),`)
+)
+
+func (d dialect) mysqlClockAndOldestTx(ctx context.Context, db *sqlx.DB) (time.Time, *time.Time, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("read open transactions: %w", err)
+	}
+	defer conn.Close()
+	var now time.Time
+	var self int64
+	if err := conn.QueryRowContext(ctx, "SELECT NOW(6), CONNECTION_ID()").Scan(&now, &self); err != nil {
+		return time.Time{}, nil, fmt.Errorf("read the database clock: %w", err)
+	}
+	now = d.wallToInstant(now)
+	var typ, name, status string
+	if err := conn.QueryRowContext(ctx, "SHOW ENGINE INNODB STATUS").Scan(&typ, &name, &status); err != nil {
+		return time.Time{}, nil, fmt.Errorf("read open transactions (SHOW ENGINE INNODB STATUS needs the PROCESS privilege): %w", err)
+	}
+	if !strings.Contains(status, "END OF INNODB MONITOR OUTPUT") {
+		return time.Time{}, nil, fmt.Errorf("read open transactions: SHOW ENGINE INNODB STATUS output is truncated")
+	}
+	var oldest *time.Time
+	active := -1 // seconds of the transaction whose lines are being read
+	for _, line := range strings.Split(status, "\n") {
+		if strings.HasPrefix(line, "---TRANSACTION ") {
+			active = -1
+			if m := innodbTrxRE.FindStringSubmatch(line); m != nil {
+				active, _ = strconv.Atoi(m[1])
+			}
+			continue
+		}
+		if active < 0 {
+			continue
+		}
+		if m := innodbThreadRE.FindStringSubmatch(line); m != nil {
+			tid, _ := strconv.ParseInt(m[1], 10, 64)
+			if tid != self {
+				start := now.Add(-time.Duration(active+1) * time.Second)
+				if oldest == nil || start.Before(*oldest) {
+					oldest = &start
+				}
+			}
+			active = -1
+		}
+	}
+	return now, oldest, nil
 }
 
 // listTables lists tables visible through catalog.pattern/schema.pattern

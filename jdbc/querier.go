@@ -62,7 +62,8 @@ type pendingRow struct {
 
 // incWindow implements incrementing.safe.window.enable.
 type incWindow struct {
-	safe     int64 // stored offset: every id <= safe is final
+	safe     int64 // stored offset: every id <= safe is final and was read
+	pending  int64 // ids <= pending are final; safe moves here once a query started after that finished
 	maxRead  int64
 	readDone bool // a query ran since the last window step
 	entries  []incEntry
@@ -199,7 +200,7 @@ func (q *querier) loadOffset(ctx context.Context, off map[string]any) error {
 
 func (q *querier) initSafe() {
 	if q.task.cfg.safeIncrement && q.mode == ModeIncrementing {
-		q.safe = &incWindow{safe: q.inc, maxRead: q.inc, emitted: map[int64]struct{}{}}
+		q.safe = &incWindow{safe: q.inc, pending: q.inc, maxRead: q.inc, emitted: map[int64]struct{}{}}
 	}
 }
 
@@ -284,11 +285,16 @@ func (q *querier) windowEnd(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	end := now.Add(-t.cfg.delay)
+	if t.d.flavor == MySQL {
+		// A statement takes NOW() when it starts, but InnoDB lists its
+		// transaction only from its first row access: never read the last
+		// second.
+		if b := now.Add(-mysqlTrxSlack); b.Before(end) {
+			end = b
+		}
+	}
 	if oldest != nil {
 		bound := *oldest
-		if t.d.flavor == MySQL {
-			bound = bound.Add(-time.Second) // trx_started has second precision
-		}
 		if bound.Before(end) {
 			t.log.Debug("JDBC source: window capped by an open transaction", "table", q.name(), "end", bound, "clock", now)
 			end = bound
@@ -306,23 +312,26 @@ func (q *querier) stepSafeWindow(ctx context.Context) error {
 		return err
 	}
 	if w.readDone {
-		w.entries = append(w.entries, incEntry{R: now, M: w.maxRead})
+		// Entries with equal M: the earliest one finalizes first.
+		if n := len(w.entries); n == 0 || w.entries[n-1].M != w.maxRead {
+			w.entries = append(w.entries, incEntry{R: now, M: w.maxRead})
+		}
 		w.readDone = false
 	}
-	for len(w.entries) > 0 && (oldest == nil || !w.entries[0].R.After(*oldest)) {
-		if w.entries[0].M > w.safe {
-			w.safe = w.entries[0].M
+	// An entry is final once no transaction that began before its read is
+	// open. On MySQL/MariaDB a transaction is listed only from its first
+	// row access, so entries younger than mysqlTrxSlack wait.
+	limit := now
+	if q.task.d.flavor == MySQL {
+		limit = now.Add(-mysqlTrxSlack)
+	}
+	for len(w.entries) > 0 && !w.entries[0].R.After(limit) && (oldest == nil || !w.entries[0].R.After(*oldest)) {
+		if w.entries[0].M > w.pending {
+			w.pending = w.entries[0].M
 		}
 		w.entries = w.entries[1:]
 	}
-	for id := range w.emitted {
-		if id <= w.safe {
-			delete(w.emitted, id)
-		}
-	}
-	if len(w.entries) > 0 {
-		q.task.log.Debug("JDBC source: offset held back by an open transaction", "table", q.name(), "safe", w.safe, "read", w.maxRead, "oldest_tx", oldest)
-	}
+	q.task.log.Debug("JDBC source: safe window", "table", q.name(), "safe", w.safe, "pending", w.pending, "read", w.maxRead, "entries", len(w.entries), "oldest_tx", oldest, "clock", now)
 	return nil
 }
 
@@ -568,7 +577,22 @@ func (q *querier) close() {
 	if q.mode == ModeTimestamp {
 		q.ts = q.committedTs
 	}
-	if q.safe != nil {
-		q.safe.readDone = true
+	if w := q.safe; w != nil {
+		w.readDone = true
+		if q.exhausted && w.pending > w.safe {
+			// This query started after the ids up to pending were final
+			// and ran to the end: it saw all of them.
+			w.safe = w.pending
+			for id := range w.emitted {
+				if id <= w.safe {
+					delete(w.emitted, id)
+				}
+			}
+		}
 	}
 }
+
+// mysqlTrxSlack covers the gap between a MySQL/MariaDB statement taking its
+// NOW() or auto-increment value and its transaction showing up in InnoDB's
+// transaction list.
+const mysqlTrxSlack = time.Second

@@ -136,7 +136,11 @@ func startTask(t *testing.T, cfg map[string]string, offs *memOffsets) *SourceTas
 	if offs == nil {
 		offs = newOffsets()
 	}
-	tc := connector.TaskContext{Connector: "jdbc-test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	level := slog.LevelInfo
+	if os.Getenv("TRIBUTARY_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	tc := connector.TaskContext{Connector: "jdbc-test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level})),
 		Offsets: offs, Metrics: connector.NopMetrics{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -229,4 +233,18 @@ func eqInts(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// pollFor polls for d and returns everything read.
+func pollFor(t *testing.T, task *SourceTask, d time.Duration) []schema.Record {
+	t.Helper()
+	var all []schema.Record
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		recs, err := task.Poll(context.Background())
+		if err != nil {
+			t.Fatalf("Poll: %v", err)
+		}
+		all = append(all, recs...)
+	}
+	return all
 }
