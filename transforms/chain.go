@@ -83,18 +83,31 @@ func (c *Chain) Len() int {
 // Apply runs rec through the chain. keep=false means a transform filtered the
 // record out (its source offset still counts as processed). rec itself is
 // never modified; the result may share unchanged parts with it.
-func (c *Chain) Apply(rec schema.Record) (schema.Record, bool, error) {
+//
+// On error the input record is returned unchanged with an *Error; a panic in
+// a transform (malformed values, e.g. a Struct without a schema) is turned
+// into such an error too, so one bad record cannot take the task down.
+func (c *Chain) Apply(rec schema.Record) (out schema.Record, keep bool, err error) {
 	if c == nil {
 		return rec, true, nil
 	}
+	orig := rec
+	cur := -1
+	defer func() {
+		if p := recover(); p != nil {
+			s := &c.steps[cur]
+			out, keep, err = orig, false, &Error{Transform: s.alias, Class: s.class, Err: fmt.Errorf("malformed record: %v", p)}
+		}
+	}()
 	for i := range c.steps {
+		cur = i
 		s := &c.steps[i]
 		if s.pred != nil && s.pred.test(rec) == s.negate {
 			continue
 		}
 		out, keep, err := s.t.apply(rec)
 		if err != nil {
-			return rec, false, &Error{Transform: s.alias, Class: s.class, Err: err}
+			return orig, false, &Error{Transform: s.alias, Class: s.class, Err: err}
 		}
 		if !keep {
 			return out, false, nil

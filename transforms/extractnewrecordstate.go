@@ -296,7 +296,7 @@ func routeByField(r *schema.Record, row *schema.Struct, field string) {
 	if row == nil {
 		return
 	}
-	if f, ok := row.Schema.Field(field); ok {
+	if f, ok := row.Schema.Field(field); ok && f.Index < len(row.Values) {
 		if s, ok := row.Values[f.Index].(string); ok && strings.TrimSpace(s) != "" {
 			r.Topic = s
 		}
@@ -326,7 +326,7 @@ func (rr *resolvedRef) value(env *schema.Struct) any {
 		return env.Values[rr.idx]
 	}
 	ps, _ := env.Values[rr.parent].(*schema.Struct)
-	if ps == nil {
+	if ps == nil || rr.idx >= len(ps.Values) {
 		return nil
 	}
 	return ps.Values[rr.idx]

@@ -481,3 +481,14 @@ func TestConcurrentApply(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestMalformedRecordIsAnError(t *testing.T) {
+	c := mustChain(t, one(kafkaPkg+"ReplaceField$Value", "exclude", "a"))
+	in := baseRecord()
+	in.ValueSchema, in.Value = structSchema("", "a", schema.Int32Schema), &schema.Struct{} // no schema
+	out, keep, err := c.Apply(in)
+	var te *Error
+	if keep || !errors.As(err, &te) || te.Transform != "t" || !strings.Contains(err.Error(), "malformed record") || renderRecord(out) != renderRecord(in) {
+		t.Fatalf("keep=%v err=%v", keep, err)
+	}
+}
