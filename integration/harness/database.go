@@ -121,3 +121,19 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// errorLines picks the lines of a tool's output that explain a failure:
+// those mentioning an error, plus the last few.
+func errorLines(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		u := strings.ToUpper(l)
+		if strings.Contains(u, "ERROR") || strings.Contains(u, "FATAL") || strings.Contains(u, "FAILED") || strings.Contains(u, "CANNOT") {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) > 20 {
+		keep = keep[:20]
+	}
+	return strings.Join(append(keep, "…", lastLines(s, 8)), "\n")
+}

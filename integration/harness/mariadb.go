@@ -78,11 +78,20 @@ func StartMariaDB(ctx context.Context, o Options) (*MariaDBInstance, error) {
 	if filepath.Dir(bin) != "/usr/sbin" {
 		args = append(args, "--basedir="+filepath.Dir(filepath.Dir(bin)))
 	}
-	cmd := exec.CommandContext(ctx, installDB, args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("harness: %s failed: %w\n%s", installDB, err, lastLines(string(out), 30))
+	// Under heavy load mariadb-install-db occasionally fails; one retry on a
+	// clean data directory.
+	for attempt := 1; ; attempt++ {
+		cmd := exec.CommandContext(ctx, installDB, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if attempt >= 2 || ctx.Err() != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("harness: %s failed: %w\n%s", installDB, err, errorLines(string(out)))
+		}
+		os.RemoveAll(filepath.Join(dir, "data"))
 	}
 	if err := s.Start(ctx); err != nil {
 		s.Close()
