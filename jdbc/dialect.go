@@ -383,7 +383,7 @@ func (d dialect) columns(ctx context.Context, db *sqlx.DB, t tableID) ([]columnI
 	} else {
 		q = `SELECT a.attname, NOT a.attnotnull,
 		            (a.attidentity <> '' OR COALESCE(pg_get_expr(ad.adbin, ad.adrelid), '') LIKE 'nextval(%'),
-		            COALESCE(array_position(i.indkey::int2[], a.attnum), 0)
+		            COALESCE((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) WHERE k.attnum = a.attnum), 0)
 		       FROM pg_attribute a
 		       JOIN pg_class cl ON cl.oid = a.attrelid
 		       JOIN pg_namespace n ON n.oid = cl.relnamespace

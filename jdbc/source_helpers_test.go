@@ -130,18 +130,22 @@ func (o *memOffsets) commit(recs []schema.Record) {
 	}
 }
 
-func startTask(t *testing.T, cfg map[string]string, offs *memOffsets) *SourceTask {
-	t.Helper()
-	task := NewSourceTask()
-	if offs == nil {
-		offs = newOffsets()
-	}
+func taskContext(t *testing.T) connector.TaskContext {
 	level := slog.LevelInfo
 	if os.Getenv("TRIBUTARY_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	tc := connector.TaskContext{Connector: "jdbc-test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level})),
-		Offsets: offs, Metrics: connector.NopMetrics{}}
+	return connector.TaskContext{Connector: "jdbc-test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level})),
+		Offsets: newOffsets(), Metrics: connector.NopMetrics{}}
+}
+
+func startTask(t *testing.T, cfg map[string]string, offs *memOffsets) *SourceTask {
+	t.Helper()
+	task := NewSourceTask()
+	tc := taskContext(t)
+	if offs != nil {
+		tc.Offsets = offs
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := task.Start(ctx, cfg, tc); err != nil {
