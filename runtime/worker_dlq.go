@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/runtime/connector"
@@ -57,7 +56,7 @@ func DLQErrorReporters(obs *MetricsObserver) ErrorReporterFactory {
 			}
 			r.prod = prod
 			opts.Producer = prod
-			opts.Admin = kadm.NewClient(prod)
+			opts.Admin = prod
 		}
 		r.h = dlq.New(c, opts)
 		return r, nil

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/runtime/connector"
@@ -70,7 +69,7 @@ type Options struct {
 	Producer Producer
 	// Admin, when set, creates a missing DLQ topic (1 partition, the
 	// configured replication factor) on the first dead-lettered record.
-	Admin   *kadm.Client
+	Admin   *kgo.Client
 	Logger  *slog.Logger
 	Metrics *metrics.Task // may be nil
 	// FailuresCounted says the caller already counts failures per stage
@@ -131,8 +130,11 @@ func (e *ToleranceExceededError) Unwrap() error { return e.Err }
 // ExceptionClass implements Classifier.
 func (e *ToleranceExceededError) ExceptionClass() string { return connectExceptionClass }
 
-// TraceMessage is the first line of the trace (Connect's exception message).
-func (e *ToleranceExceededError) TraceMessage() string { return toleranceExceededMessage }
+// TraceMessage is the first line of the trace: Connect's exception message
+// plus the stage and class.
+func (e *ToleranceExceededError) TraceMessage() string {
+	return fmt.Sprintf("%s (stage %s, class %s)", toleranceExceededMessage, e.Stage, e.Class)
+}
 
 // Classifier lets an error name the Java exception class Connect would have
 // thrown (shown in __connect.errors.exception.class.name and traces).
@@ -356,7 +358,7 @@ func (h *Handler) ContextHeaders(f Failure) []kgo.RecordHeader {
 		} else {
 			hs = append(hs, kgo.RecordHeader{Key: HeaderExceptionMessage})
 		}
-		add(HeaderExceptionStacktrace, Trace(f.Err))
+		add(HeaderExceptionStacktrace, trace(f.Err, f.Stage))
 	}
 	return hs
 }
@@ -381,52 +383,70 @@ func ExceptionClass(stage Stage, err error) string {
 }
 
 // Trace renders err as the trace text of a FAILED connector or task status
-// (and the DLQ's exception.stacktrace header): Java-style, the outermost
-// error first, then one "Caused by:" line per wrapped error whose text adds
-// something.
-func Trace(err error) string {
+// (and the DLQ's exception.stacktrace header), Java-style: the outermost
+// error first ("<exception class>: <message>"), then a "Caused by:" line for
+// each wrapped error whose message is not already contained in the line
+// before. Exception classes come from Classifier, the failure's stage
+// (DataException for conversion failures), or the Go type of library errors
+// (e.g. *pgconn.PgError).
+func Trace(err error) string { return trace(err, "") }
+
+// trace is Trace for an error that happened at stage ("" when unknown).
+func trace(err error, stage Stage) string {
 	if err == nil {
 		return ""
 	}
 	var b strings.Builder
-	first := true
 	prev := ""
-	for e := err; e != nil; {
+	for e, depth := err, 0; e != nil; depth++ {
 		msg := e.Error()
 		if tm, ok := e.(interface{ TraceMessage() string }); ok {
 			msg = tm.TraceMessage()
 		}
-		if first || msg != prev {
-			if !first {
+		if depth == 0 || !strings.HasSuffix(prev, msg) {
+			if depth > 0 {
 				b.WriteString("\nCaused by: ")
 			}
-			class := connectExceptionClass
-			if c, ok := e.(Classifier); ok {
-				class = c.ExceptionClass()
-			} else if !first {
-				class = fmt.Sprintf("%T", e)
-			}
-			b.WriteString(class)
+			b.WriteString(traceClass(e, stage, depth))
 			b.WriteString(": ")
 			b.WriteString(msg)
-			first = false
-			prev = e.Error()
+			prev = msg
 		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			e = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			es := u.Unwrap()
-			if len(es) == 0 {
-				e = nil
-			} else {
-				e = es[0]
-			}
-		default:
-			e = nil
+		if te, ok := e.(*ToleranceExceededError); ok {
+			stage = te.Stage
 		}
+		e = unwrapFirst(e)
 	}
 	return b.String()
+}
+
+func traceClass(e error, stage Stage, depth int) string {
+	if c, ok := e.(Classifier); ok {
+		return c.ExceptionClass()
+	}
+	if errors.Is(e, connector.ErrRetriable) {
+		return retriableExceptionClass
+	}
+	t := fmt.Sprintf("%T", e)
+	if depth > 0 && stage == "" && !strings.HasPrefix(t, "*fmt.") && !strings.HasPrefix(t, "*errors.") && !strings.HasPrefix(t, "connector.") {
+		return t
+	}
+	if stage != "" {
+		return ExceptionClass(stage, e)
+	}
+	return connectExceptionClass
+}
+
+func unwrapFirst(e error) error {
+	switch u := e.(type) {
+	case interface{ Unwrap() error }:
+		return u.Unwrap()
+	case interface{ Unwrap() []error }:
+		if es := u.Unwrap(); len(es) > 0 {
+			return es[0]
+		}
+	}
+	return nil
 }
 
 // Backoff yields exponentially growing delays from Min, doubling up to Max,

@@ -97,7 +97,7 @@ func TestExecuteToleranceAllDeadLetters(t *testing.T) {
 	b := newBroker(t)
 	reg := metrics.New()
 	cfg, _ := ParseConfig(map[string]string{KeyTolerance: "all", KeyTopic: "my-dlq", KeyReplication: "3", KeyContextHeaders: "true", KeyLogEnable: "true"})
-	h := New(cfg, Options{Connector: "sink-a", Task: 2, Producer: b.cl, Admin: b.adm, Metrics: reg.Task("sink-a", 2)})
+	h := New(cfg, Options{Connector: "sink-a", Task: 2, Producer: b.cl, Admin: b.cl, Metrics: reg.Task("sink-a", 2)})
 	ctx := context.Background()
 	raw := &kgo.Record{Topic: "orders", Partition: 4, Offset: 17, Key: []byte("k1"), Value: []byte("{not json"),
 		Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("abc")}}, Timestamp: time.UnixMilli(1700000000000)}
@@ -134,7 +134,7 @@ func TestExecuteToleranceAllDeadLetters(t *testing.T) {
 			t.Errorf("header %s = %q (present %v), want %q", k, got, ok, v)
 		}
 	}
-	if st, _ := header(r, HeaderExceptionStacktrace); !strings.Contains(st, "Caused by:") || !strings.Contains(st, "unexpected end of JSON input") {
+	if st, _ := header(r, HeaderExceptionStacktrace); !strings.HasPrefix(st, "org.apache.kafka.connect.errors.DataException: Converting byte[]") || !strings.Contains(st, "unexpected end of JSON input") {
 		t.Errorf("stacktrace header %q", st)
 	}
 }
@@ -149,7 +149,8 @@ func TestToleranceNoneFails(t *testing.T) {
 		t.Fatalf("got %v %v", ok, err)
 	}
 	tr := Trace(err)
-	if !strings.HasPrefix(tr, "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\nCaused by: ") || !strings.Contains(tr, "bad key") {
+	if tr != "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler (stage KEY_CONVERTER, class conv)\n"+
+		"Caused by: org.apache.kafka.connect.errors.DataException: bad key" {
 		t.Errorf("trace %q", tr)
 	}
 }
@@ -157,7 +158,7 @@ func TestToleranceNoneFails(t *testing.T) {
 func TestTaskReporter(t *testing.T) {
 	b := newBroker(t)
 	cfg, _ := ParseConfig(map[string]string{KeyTolerance: "all", KeyTopic: "dlq2", KeyReplication: "1", KeyContextHeaders: "true"})
-	h := New(cfg, Options{Connector: "jdbc-sink", Task: 0, Producer: b.cl, Admin: b.adm})
+	h := New(cfg, Options{Connector: "jdbc-sink", Task: 0, Producer: b.cl, Admin: b.cl})
 	raw := &kgo.Record{Topic: "orders", Partition: 0, Offset: 5, Value: []byte("v")}
 	report := h.TaskReporter("io.confluent.connect.jdbc.JdbcSinkConnector", func(r schema.Record) *kgo.Record {
 		if r.Topic == "orders" && r.Offset == 5 {
@@ -243,5 +244,21 @@ func TestBackoff(t *testing.T) {
 			t.Fatalf("not growing: %v after %v", d, prev)
 		}
 		prev = d
+	}
+}
+
+func TestTrace(t *testing.T) {
+	if Trace(nil) != "" {
+		t.Error("nil trace")
+	}
+	root := errors.New("connection refused")
+	err := fmt.Errorf("start task: %w", fmt.Errorf("open db: %w", root))
+	if got := Trace(err); got != "org.apache.kafka.connect.errors.ConnectException: start task: open db: connection refused" {
+		t.Errorf("trace %q", got)
+	}
+	type libErr struct{ error }
+	err = fmt.Errorf("put: %w", &libErr{errors.New("duplicate key")})
+	if got := Trace(fmt.Errorf("task failed: %w", errors.Join(err))); !strings.Contains(got, "task failed: put: duplicate key") {
+		t.Errorf("trace %q", got)
 	}
 }

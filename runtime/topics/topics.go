@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-cdc/tributary/runtime/config"
 )
@@ -210,7 +212,7 @@ func Validate(raw map[string]string) config.Errors {
 
 // Creator creates missing topics for one connector.
 type Creator struct {
-	adm      *kadm.Client
+	cl       *kgo.Client
 	settings Settings
 	log      *slog.Logger
 
@@ -218,12 +220,13 @@ type Creator struct {
 	known map[string]bool
 }
 
-// NewCreator returns a Creator using adm. log may be nil.
-func NewCreator(adm *kadm.Client, s Settings, log *slog.Logger) *Creator {
+// NewCreator returns a Creator using cl (any client of the cluster; it is
+// not closed). log may be nil.
+func NewCreator(cl *kgo.Client, s Settings, log *slog.Logger) *Creator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Creator{adm: adm, settings: s, log: log, known: map[string]bool{}}
+	return &Creator{cl: cl, settings: s, log: log, known: map[string]bool{}}
 }
 
 // Ensure creates topic if topic creation is enabled, the topic matches a
@@ -246,7 +249,7 @@ func (c *Creator) Ensure(ctx context.Context, topic string) error {
 	for k, v := range g.Configs {
 		configs[k] = &v
 	}
-	created, err := Create(ctx, c.adm, topic, g.Partitions, g.ReplicationFactor, configs, c.log)
+	created, err := Create(ctx, c.cl, topic, g.Partitions, g.ReplicationFactor, configs, c.log)
 	if err != nil {
 		return fmt.Errorf("create topic %s (topic.creation group %s): %w", topic, g.Name, err)
 	}
@@ -257,21 +260,24 @@ func (c *Creator) Ensure(ctx context.Context, topic string) error {
 	return nil
 }
 
-// Create creates topic unless it exists. A replication factor larger than
+// Create creates topic unless it exists. The existence check is a direct
+// metadata request that never auto-creates (whatever the client's
+// AllowAutoTopicCreation) and bypasses kgo's metadata cache. A replication factor larger than
 // the number of brokers is lowered to that number with a warning (so a
 // default of 3 works against a single embedded broker). It reports whether it
 // created the topic.
-func Create(ctx context.Context, adm *kadm.Client, topic string, partitions int32, rf int16, configs map[string]*string, log *slog.Logger) (bool, error) {
+func Create(ctx context.Context, cl *kgo.Client, topic string, partitions int32, rf int16, configs map[string]*string, log *slog.Logger) (bool, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	details, err := adm.ListTopics(ctx, topic)
+	exists, err := topicExists(ctx, cl, topic)
 	if err != nil {
 		return false, fmt.Errorf("describe topic %s: %w", topic, err)
 	}
-	if d, ok := details[topic]; ok && d.Err == nil {
+	if exists {
 		return false, nil
 	}
+	adm := kadm.NewClient(cl)
 	if rf > 0 {
 		brokers, err := adm.ListBrokers(ctx)
 		if err == nil && len(brokers) > 0 && int(rf) > len(brokers) {
@@ -291,4 +297,30 @@ func Create(ctx context.Context, adm *kadm.Client, topic string, partitions int3
 		return false, err
 	}
 	return true, nil
+}
+
+func topicExists(ctx context.Context, cl *kgo.Client, topic string) (bool, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		switch err := kerr.ErrorForCode(t.ErrorCode); {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+	return false, nil
 }

@@ -85,12 +85,13 @@ func TestCreatorCreatesMissingTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	// A client that auto-creates topics on metadata requests: Ensure must
+	// not let it create them with the broker's defaults.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.AllowAutoTopicCreation())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -105,7 +106,7 @@ func TestCreatorCreatesMissingTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := NewCreator(adm, s, nil)
+	cr := NewCreator(cl, s, nil)
 	for _, topic := range []string{"cdc.orders", "plain", "existing", "cdc.orders"} {
 		if err := cr.Ensure(ctx, topic); err != nil {
 			t.Fatalf("ensure %s: %v", topic, err)
@@ -118,7 +119,7 @@ func TestCreatorCreatesMissingTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl2.Close()
-	adm = kadm.NewClient(cl2)
+	adm := kadm.NewClient(cl2)
 	details, err := adm.ListTopics(ctx, "cdc.orders", "plain", "existing")
 	if err != nil {
 		t.Fatal(err)
