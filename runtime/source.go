@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-cdc/tributary/offsets"
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
+	"github.com/tributary-cdc/tributary/runtime/topics"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -33,6 +34,8 @@ type sourceRun struct {
 	uncommited map[string]connector.Offset
 	// created holds topics this task made sure exist (embedded broker).
 	created map[string]bool
+	// topics creates missing topics per topic.creation.* (nil: not used).
+	topics *topics.Creator
 }
 
 // producerProps returns the producer properties of a connector: the
@@ -82,6 +85,9 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 		stopping:   make(chan struct{}),
 		uncommited: map[string]connector.Offset{},
 		created:    map[string]bool{},
+	}
+	if s.topics, err = t.topicCreator(); err != nil { // KIP-158 (worker_providers.go)
+		return err
 	}
 
 	var wg sync.WaitGroup
@@ -313,6 +319,11 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 // Against a real cluster topics are left to the broker's auto-creation or
 // to topic.creation settings.
 func (s *sourceRun) ensureTopic(ctx context.Context, topic string) error {
+	if s.topics != nil && !s.created[topic] {
+		if err := s.topics.Ensure(ctx, topic); err != nil {
+			return err
+		}
+	}
 	if s.t.w.embedded == nil || s.created[topic] {
 		return nil
 	}

@@ -116,6 +116,11 @@ func (t *taskRunner) run(ctx context.Context) (err error) {
 			err = fmt.Errorf("task panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
+	rcfg, err := t.w.resolveConfig(ctx, t.cfg) // config providers (worker_providers.go)
+	if err != nil {
+		return err
+	}
+	t.cfg = rcfg
 	switch p := t.plugin.(type) {
 	case connector.SourcePlugin:
 		return t.runSource(ctx, p)

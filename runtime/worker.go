@@ -19,6 +19,7 @@ import (
 	"github.com/tributary-cdc/tributary/offsets"
 	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/runtime/dlq"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -349,7 +350,12 @@ func (w *Worker) startConnector(ctx context.Context, c *connEntry) {
 	if maxTasks <= 0 {
 		maxTasks = 1
 	}
-	tcs, err := p.TaskConfigs(ctx, maps.Clone(cfg), maxTasks)
+	rcfg, err := w.resolveConfig(ctx, cfg) // config providers (worker_providers.go)
+	var tcs []map[string]string
+	if err == nil {
+		tcs, err = p.TaskConfigs(ctx, maps.Clone(rcfg), maxTasks)
+		unresolveTaskConfigs(cfg, rcfg, tcs)
+	}
 	if err == nil && len(tcs) > maxTasks {
 		err = fmt.Errorf("connector %s produced %d task configs, more than tasks.max=%d", c.name, len(tcs), maxTasks)
 	}
@@ -862,8 +868,5 @@ func asInt64(v any) (int64, bool) {
 
 // trace renders an error for a status trace.
 func trace(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return dlq.Trace(err)
 }
