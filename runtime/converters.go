@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tributary-cdc/tributary/schema"
+	"github.com/tributary-cdc/tributary/schema/avroconv"
 	"github.com/tributary-cdc/tributary/schema/simpleconv"
 )
 
@@ -18,10 +19,12 @@ var converterAliases = map[string]string{
 	"JsonConverter":      JSONConverterClass,
 	"StringConverter":    StringConverterClass,
 	"ByteArrayConverter": ByteArrayConverterClass,
+	avroconv.Alias:       avroconv.ClassName,
 }
 
 // NewConverter is the default ConverterFactory: JsonConverter,
-// StringConverter and ByteArrayConverter by class name or short name.
+// StringConverter, ByteArrayConverter and AvroConverter (with a registry
+// URL) by class name or short name.
 func NewConverter(class string, props map[string]string, isKey bool) (schema.Converter, error) {
 	class = strings.TrimSpace(class)
 	if full, ok := converterAliases[class]; ok {
@@ -34,8 +37,10 @@ func NewConverter(class string, props map[string]string, isKey bool) (schema.Con
 		return simpleconv.ByteArray{}, nil
 	case JSONConverterClass:
 		return newJSONConverter(props, isKey)
+	case avroconv.ClassName:
+		return newAvroConverter(props, isKey)
 	}
-	return nil, fmt.Errorf("converter class %q not found (JsonConverter, StringConverter, ByteArrayConverter)", class)
+	return nil, fmt.Errorf("converter class %q not found (JsonConverter, StringConverter, ByteArrayConverter, AvroConverter)", class)
 }
 
 // converterProps returns the class and properties of the key or value
