@@ -167,6 +167,16 @@ func (h *sim) count() int {
 	return len(h.log)
 }
 
+// snapshotDone reports whether a committed offset says the snapshot finished.
+func (h *sim) snapshotDone() bool {
+	o, _ := h.offsets.Offset(context.Background(), map[string]any{"server": h.cfg["topic.prefix"]})
+	if o == nil {
+		return false
+	}
+	_, done, err := parsePosition(o)
+	return err == nil && done
+}
+
 // topicCount is the number of records produced to topic.
 func (h *sim) topicCount(topic string) int {
 	h.mu.Lock()

@@ -61,6 +61,7 @@ type streamer struct {
 	streamX  uint32
 	spills   map[uint32]*spill
 	lastHB   time.Time
+	skipped  int64 // events skipped on resume (already emitted)
 }
 
 // heldRecord is the last record of the current transaction, held back
@@ -428,6 +429,9 @@ func (st *streamer) dispatch(ctx context.Context, lsn pglogrepl.LSN, msg pglogre
 func (st *streamer) relation(ctx context.Context, m *pglogrepl.RelationMessage) error {
 	def := tableDef{relID: m.RelationID, schema: m.Namespace, name: m.RelationName, identity: m.ReplicaIdentity}
 	ri, err := st.catalog(ctx, func(c *pgx.Conn) (*relInfo, error) { return relation(ctx, c, m.RelationID) })
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		st.log.Warn("catalog lookup for relation failed; nullability and key taken from the Relation message", "table", m.Namespace+"."+m.RelationName, "err", err)
 		ri = &relInfo{notNull: map[string]bool{}}
@@ -570,9 +574,11 @@ func (st *streamer) change(lsn pglogrepl.LSN) (pos position, emit bool) {
 		sk := st.skip
 		if lsn < sk.lsn || (lsn == sk.lsn && st.tx.nAt <= sk.eventsAt) {
 			st.tx.begun = true // the previous run emitted BEGIN
+			st.skipped++
 			return pos, false
 		}
 		st.tx.skipping = false
+		st.log.Debug("resumed inside a transaction", "xid", st.tx.xid, "skipped_events", st.skipped)
 	}
 	return pos, true
 }
