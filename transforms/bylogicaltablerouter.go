@@ -60,12 +60,12 @@ type routedEnvelope struct {
 }
 
 func newByLogicalTableRouter(v *config.Values) (transformer, error) {
-	rw, err := newTopicRewriter("topic.regex", v.String("topic.regex"), "topic.replacement", rawString(v, "topic.replacement"))
+	rw, err := newTopicRewriter("topic.regex", v.String("topic.regex"), "topic.replacement", v.String("topic.replacement"))
 	if err != nil {
 		return nil, err
 	}
 	t := &byLogicalTableRouter{topic: rw, enforce: v.Bool("key.enforce.uniqueness"), keyField: v.String("key.field.name"),
-		adjust: v.String("schema.name.adjustment.mode") != "none"}
+		adjust: !strings.EqualFold(v.String("schema.name.adjustment.mode"), "none")}
 	if kr := strings.TrimSpace(v.String("key.field.regex")); kr != "" {
 		repl := strings.TrimSpace(v.String("key.field.replacement"))
 		if repl == "" {

@@ -100,7 +100,7 @@ func (t *headerFrom) apply(r schema.Record) (schema.Record, bool, error) {
 				src = append(src, i)
 			}
 		}
-		ns, err := deriveStruct(st.Schema, st.Schema.Optional, fields)
+		ns, err := deriveStruct(st.Schema, false, fields) // copySchemaBasics: not optional
 		if err != nil {
 			return nil, err
 		}
@@ -149,11 +149,8 @@ type insertHeader struct {
 }
 
 func newInsertHeader(v *config.Values) (transformer, error) {
-	lit, ok := v.Raw()["value.literal"]
-	if !ok {
-		lit = v.Raw()["header.value"]
-	}
-	return &insertHeader{header: schema.Header{Key: v.String("header"), Value: []byte(lit)}}, nil
+	// Connect trims string config values, the literal included.
+	return &insertHeader{header: schema.Header{Key: v.String("header"), Value: []byte(v.String("value.literal"))}}, nil
 }
 
 func (t *insertHeader) apply(r schema.Record) (schema.Record, bool, error) {

@@ -152,20 +152,11 @@ func regexRouterDef() *config.Def {
 type regexRouter struct{ rw *topicRewriter }
 
 func newRegexRouter(v *config.Values) (transformer, error) {
-	rw, err := newTopicRewriter("regex", v.String("regex"), "replacement", rawString(v, "replacement"))
+	rw, err := newTopicRewriter("regex", v.String("regex"), "replacement", v.String("replacement"))
 	if err != nil {
 		return nil, err
 	}
 	return &regexRouter{rw: rw}, nil
-}
-
-// rawString returns a STRING key without config's whitespace trimming
-// (replacements may legitimately end in spaces).
-func rawString(v *config.Values, key string) string {
-	if s, ok := v.Raw()[key]; ok {
-		return s
-	}
-	return v.String(key)
 }
 
 func (t *regexRouter) apply(r schema.Record) (schema.Record, bool, error) {

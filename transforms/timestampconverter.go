@@ -76,7 +76,7 @@ func newTimestampConverter(v *config.Values, s side) (transformer, error) {
 		precision:   strings.ToLower(v.String("unix.precision")),
 		replaceNull: v.Bool(keyReplaceNullWithDefault),
 	}
-	if p := rawString(v, "format"); strings.TrimSpace(p) != "" {
+	if p := v.String("format"); strings.TrimSpace(p) != "" {
 		f, err := compileJavaDateFormat(p)
 		if err != nil {
 			return nil, keyError("format", "TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: %v", err)
