@@ -2,12 +2,12 @@
 # Installs the Debian packages Tributary's tests need, only when missing:
 # the database servers the integration harness starts (mariadb-server,
 # postgresql) and the independent clients the tests check our output with
-# (kcat, python3-confluent-kafka, python3-requests, python3-avro).
+# (kcat, curl, python3-confluent-kafka, python3-requests, python3-avro).
 # Runs `apt-get update` once, and only when something has to be installed.
 # Uses sudo only when not root. Fails loudly when a package cannot be installed.
 set -euo pipefail
 
-required=(mariadb-server postgresql kcat python3-confluent-kafka python3-requests)
+required=(mariadb-server postgresql kcat curl python3-confluent-kafka python3-requests)
 optional=(python3-avro) # installed when the distribution has it
 
 installed() {
