@@ -195,3 +195,17 @@ func opOf(r schema.Record) string {
 	}
 	return fmt.Sprintf("%s", st.Schema.Name)
 }
+
+// serverLogOnFailure logs the tail of the MariaDB error log when t failed.
+func serverLogOnFailure(t *testing.T) {
+	srv := harness.MariaDBServer(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(srv.Dir + "/error.log")
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("mariadb error.log:\n%s", b)
+		}
+	})
+}

@@ -27,8 +27,10 @@ type snapshotView struct {
 
 func (v *snapshotView) close() {
 	for _, c := range v.conns {
-		_, _ = c.ExecContext(context.Background(), "ROLLBACK")
-		c.Close()
+		if c != nil {
+			_, _ = c.ExecContext(context.Background(), "ROLLBACK")
+			c.Close()
+		}
 	}
 }
 
@@ -223,7 +225,8 @@ type snapshotRow struct {
 // parked row is the snapshot's last record.
 type snapshotState struct {
 	t         *Task
-	pos       position
+	pos       position // offsets' position (where streaming starts)
+	view      position // the snapshot's own binlog position (source block)
 	firstDone atomic.Bool
 	mu        sync.Mutex
 	parked    *snapshotRow
@@ -249,7 +252,7 @@ func (st *snapshotState) emitRow(ctx context.Context, r *snapshotRow, marker str
 	now := time.Now()
 	src := t.source.build(&sourceInfo{
 		tsMs: now.UnixMilli(), snapshot: marker, db: r.tbl.db, table: r.tbl.name,
-		file: st.pos.File, pos: int64(st.pos.Pos),
+		file: st.view.File, pos: int64(st.view.Pos),
 	})
 	off := position{File: st.pos.File, Pos: st.pos.Pos, GTIDs: st.pos.GTIDs, TsSec: now.Unix(), Snapshot: !completed, SnapshotCompleted: completed}
 	env := cdc.NewEnvelope(r.tbl.envSchema, cdc.OpRead, nil, r.value, src, nil, now)
@@ -300,17 +303,22 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 	defer view.close()
 	t.log.Info("snapshot started", "tables", len(tables), "threads", len(view.conns), "file", view.pos.File, "pos", view.pos.Pos, "gtids", view.pos.GTIDs, "data", data)
 
-	st := &snapshotState{t: t, pos: view.pos}
+	start := view.pos
+	if t.resumeFrom != nil && before(*t.resumeFrom, start) {
+		start = *t.resumeFrom
+		t.log.Info("an earlier snapshot was interrupted; streaming will start at its position", "file", start.File, "pos", start.Pos)
+	}
+	st := &snapshotState{t: t, pos: start, view: view.pos}
 	// Schemas first (Debezium emits the tables' DDL before their rows).
 	if s.includeSchemaChanges {
 		for _, tr := range tables {
-			if err := t.emitSnapshotSchema(ctx, view.conns[0], tr, view.pos, !data); err != nil {
+			if err := t.emitSnapshotSchema(ctx, view.conns[0], tr, start, !data); err != nil {
 				return position{}, err
 			}
 		}
 	}
 	if !data {
-		return view.pos, nil
+		return start, nil
 	}
 	work := make(chan tableRef)
 	g, gctx := errgroup.WithContext(ctx)
@@ -344,7 +352,7 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 		}
 	}
 	t.log.Info("snapshot completed", "rows", st.rows.Load(), "tables", len(tables), "took", time.Since(started).Round(time.Millisecond))
-	return view.pos, nil
+	return start, nil
 }
 
 // snapshotTable streams one table's rows.
@@ -451,4 +459,13 @@ func (t *Task) emitSnapshotSchema(ctx context.Context, c *sql.Conn, tr tableRef,
 		ValueSchema: t.sc.value, Value: val,
 		SourcePartition: t.partition, SourceOffset: off.offsetMap(),
 	})
+}
+
+// before reports whether binlog position a comes before b (file names share
+// a prefix and a zero-padded sequence number).
+func before(a, b position) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Pos < b.Pos
 }

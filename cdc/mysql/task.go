@@ -33,6 +33,10 @@ type Task struct {
 	snapshot          bool     // run a data snapshot first
 	schemaOnly        bool     // emit the tables' schema changes but no rows (no_data on first start)
 	stopAfterSnapshot bool
+	// resumeFrom is the position of an interrupted earlier snapshot: the new
+	// snapshot's records keep pointing at it and streaming starts there, so
+	// rows deleted between the two snapshots are deleted downstream too.
+	resumeFrom *position
 
 	queue chan schema.Record
 	errMu sync.Mutex
@@ -140,6 +144,11 @@ func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
 				return fmt.Errorf("%w: the server lists no binary logs", ErrConfiguration)
 			}
 			t.start = position{File: files[0], Pos: 4}
+		}
+		if snapshotUnfinished && t.snapshot && off.File != "" {
+			p := off
+			p.Snapshot, p.SnapshotCompleted, p.Event, p.Row = false, false, 0, 0
+			t.resumeFrom = &p
 		}
 		if snapshotUnfinished && !t.snapshot {
 			t.log.Warn("the previous snapshot did not finish; streaming from its position", "file", off.File, "pos", off.Pos)
