@@ -1,8 +1,8 @@
 package mysql
 
 import (
-	"os"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"testing"
 	"time"
