@@ -17,6 +17,7 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/rest"
+	"github.com/tributary-cdc/tributary/schema/avroconv"
 )
 
 // RESTHerder serves the REST API from a Worker. Config and target state
@@ -291,7 +292,15 @@ func (h *RESTHerder) Validate(ctx context.Context, cfg map[string]string) (confi
 // registry and the converter classes it accepts. Callers add Metrics,
 // ClusterID, LogLevel and Logger.
 func (h *RESTHerder) RESTOptions() rest.Options {
-	conv := []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass}
+	// The converter classes the worker's factory builds (AvroConverter
+	// needs a registry URL, which building it does not contact).
+	var conv []string
+	for _, c := range []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass, avroconv.ClassName} {
+		props := map[string]string{"schema.registry.url": "http://localhost:8081", "converter.type": "value"}
+		if _, err := h.w.opts.Converters(c, props, false); err == nil {
+			conv = append(conv, c)
+		}
+	}
 	return rest.Options{
 		Herder:           h,
 		Registry:         h.w.opts.Registry,

@@ -2,7 +2,7 @@ package runtime_test
 
 // Tests of the REST API, DLQ, metrics, config providers and topic creation
 // against a real Worker (embedded broker, FileStream connectors, the real
-// JsonConverter).
+// JsonConverter of the default converter factory).
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,26 +29,11 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/runtime/metrics"
 	"github.com/tributary-cdc/tributary/runtime/rest"
-	"github.com/tributary-cdc/tributary/schema"
-	"github.com/tributary-cdc/tributary/schema/jsonconv"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
-
-// restConverters is the worker's converter factory with the JsonConverter
-// of schema/jsonconv.
-func restConverters(class string, props map[string]string, isKey bool) (schema.Converter, error) {
-	if class == runtime.JSONConverterClass || class == "JsonConverter" {
-		cfg, err := jsonconv.ConfigFromMap(props)
-		if err != nil {
-			return nil, err
-		}
-		return jsonconv.New(cfg), nil
-	}
-	return runtime.NewConverter(class, props, isKey)
-}
 
 type restEnv struct {
 	w      *runtime.Worker
@@ -80,7 +66,7 @@ func startRESTWorker(t *testing.T, dir string, extra map[string]string) *restEnv
 	obs := runtime.NewMetricsObserver(metrics.New())
 	reg := connector.NewRegistry(filestream.Source{}, filestream.Sink{})
 	w, err := runtime.NewWorker(context.Background(), wc, runtime.Options{Registry: reg, Logger: testLogger(t), WorkerID: "test:8083",
-		Observer: obs, Errors: runtime.DLQErrorReporters(obs), Converters: restConverters})
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,4 +454,40 @@ func TestRESTValidateAgainstWorker(t *testing.T) {
 		t.Fatalf("error_count %d, errors %v", infos.ErrorCount, errs)
 	}
 	e.call(t, "POST", "/connectors", `{"name":"bad","config":{"connector.class":"FileStreamSource","errors.tolerance":"most"}}`, 400, nil)
+}
+
+func TestRESTConverterPlugins(t *testing.T) {
+	e := startRESTWorker(t, t.TempDir(), nil)
+	var plugins []rest.PluginInfo
+	e.call(t, "GET", "/connector-plugins?connectorsOnly=false", nil, 200, &plugins)
+	var conv []string
+	for _, p := range plugins {
+		if p.Type == "converter" {
+			conv = append(conv, p.Class)
+		}
+	}
+	want := []string{runtime.JSONConverterClass, runtime.StringConverterClass, runtime.ByteArrayConverterClass}
+	for _, c := range want {
+		if !slices.Contains(conv, c) {
+			t.Errorf("converter %s not listed: %v", c, conv)
+		}
+	}
+	// Validation accepts the converter class names per connector.
+	var infos struct {
+		ErrorCount int `json:"error_count"`
+	}
+	for _, c := range append(want, "JsonConverter") {
+		e.call(t, "PUT", "/connector-plugins/FileStreamSink/config/validate", map[string]string{
+			"connector.class": "FileStreamSink", "name": "v", "topics": "t", "key.converter": c, "value.converter": c,
+		}, 200, &infos)
+		if infos.ErrorCount != 0 {
+			t.Errorf("%s: %d errors", c, infos.ErrorCount)
+		}
+	}
+	e.call(t, "PUT", "/connector-plugins/FileStreamSink/config/validate", map[string]string{
+		"connector.class": "FileStreamSink", "name": "v", "topics": "t", "value.converter": "com.example.NoConverter",
+	}, 200, &infos)
+	if infos.ErrorCount != 1 {
+		t.Errorf("unknown converter: %d errors", infos.ErrorCount)
+	}
 }
