@@ -69,19 +69,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+// newLogger returns the process logger and its level, which the REST API's
+// /admin/loggers/root can change at run time.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, *slog.LevelVar, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level: %w", err)
+		return nil, nil, fmt.Errorf("-log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	lvl := new(slog.LevelVar)
+	lvl.Set(lv)
+	opts := &slog.HandlerOptions{Level: lvl}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), lvl, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), lvl, nil
 	}
-	return nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
+	return nil, nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
 }
 
 func standalone(args []string, stderr io.Writer) int {
@@ -100,21 +104,21 @@ func standalone(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log, err := newLogger(stderr, *level, *format)
+	log, lvl, err := newLogger(stderr, *level, *format)
 	if err != nil {
 		fmt.Fprintln(stderr, "replicate:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runStandalone(ctx, log, fs.Arg(0), fs.Args()[1:]); err != nil {
+	if err := runStandalone(ctx, log, lvl, fs.Arg(0), fs.Args()[1:]); err != nil {
 		log.Error("replicate standalone failed", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func runStandalone(ctx context.Context, log *slog.Logger, workerFile string, connectorFiles []string) error {
+func runStandalone(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, workerFile string, connectorFiles []string) error {
 	raw, err := runtime.LoadProperties(workerFile)
 	if err != nil {
 		return err
@@ -158,7 +162,7 @@ func runStandalone(ctx context.Context, log *slog.Logger, workerFile string, con
 		fromFiles[c.name] = c.cfg
 		order = append(order, c.name)
 	}
-	api, err := startREST(ctx, log, w, wc, obs, fromFiles, order)
+	api, err := startREST(ctx, log, lvl, w, wc, obs, fromFiles, order)
 	if err != nil {
 		shutdown()
 		return err

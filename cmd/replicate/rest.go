@@ -34,7 +34,7 @@ func newObserver() *runtime.MetricsObserver {
 // startREST opens the config store, starts the connectors (those from the
 // command line, then those stored from earlier REST calls) and serves the
 // REST API with /metrics on rest.port / listeners.
-func startREST(ctx context.Context, log *slog.Logger, w *runtime.Worker, wc *runtime.WorkerConfig, obs *runtime.MetricsObserver,
+func startREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *runtime.Worker, wc *runtime.WorkerConfig, obs *runtime.MetricsObserver,
 	fromFiles map[string]map[string]string, order []string) (*restAPI, error) {
 	addr, err := rest.Addr(wc.Raw)
 	if err != nil {
@@ -62,6 +62,7 @@ func startREST(ctx context.Context, log *slog.Logger, w *runtime.Worker, wc *run
 	opts.Version = rest.DefaultVersion
 	opts.Commit = version
 	opts.Logger = log
+	opts.LogLevel = lvl
 	opts.ClusterID = func(ctx context.Context) (string, error) {
 		if a.admin == nil {
 			return "", fmt.Errorf("no Kafka client")
