@@ -309,16 +309,41 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 		t.log.Info("an earlier snapshot was interrupted; streaming will start at its position", "file", start.File, "pos", start.Pos)
 	}
 	st := &snapshotState{t: t, pos: start, view: view.pos}
-	// Schemas first (Debezium emits the tables' DDL before their rows).
+	// Schemas first (Debezium emits the tables' DDL before their rows). The
+	// last one is held back: when no table has rows it is the snapshot's
+	// last record and carries the completed offset.
+	var heldSchema *schema.Record
 	if s.includeSchemaChanges {
 		for _, tr := range tables {
-			if err := t.emitSnapshotSchema(ctx, view.conns[0], tr, start, !data); err != nil {
+			rec, err := t.snapshotSchemaRecord(ctx, view.conns[0], tr, start)
+			if err != nil {
 				return position{}, err
 			}
+			if rec == nil {
+				continue
+			}
+			if heldSchema != nil {
+				if err := t.emit(ctx, *heldSchema); err != nil {
+					return position{}, err
+				}
+			}
+			heldSchema = rec
 		}
 	}
+	emitHeld := func(completed bool) error {
+		if heldSchema == nil {
+			return nil
+		}
+		off := start
+		off.TsSec = time.Now().Unix()
+		off.Snapshot, off.SnapshotCompleted = !completed, completed
+		heldSchema.SourceOffset = off.offsetMap()
+		rec := *heldSchema
+		heldSchema = nil
+		return t.emit(ctx, rec)
+	}
 	if !data {
-		return start, nil
+		return start, emitHeld(true)
 	}
 	work := make(chan tableRef)
 	g, gctx := errgroup.WithContext(ctx)
@@ -344,6 +369,9 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return position{}, err
+	}
+	if err := emitHeld(st.parked == nil); err != nil {
 		return position{}, err
 	}
 	if st.parked != nil {
@@ -433,32 +461,33 @@ func (t *Task) snapshotTable(ctx context.Context, c *sql.Conn, tr tableRef, st *
 	return nil
 }
 
-// emitSnapshotSchema emits a table's CREATE TABLE as a schema change event.
-func (t *Task) emitSnapshotSchema(ctx context.Context, c *sql.Conn, tr tableRef, pos position, completed bool) error {
+// snapshotSchemaRecord builds a table's CREATE TABLE schema change event
+// (nil when the table is gone).
+func (t *Task) snapshotSchemaRecord(ctx context.Context, c *sql.Conn, tr tableRef, pos position) (*schema.Record, error) {
 	var name, ddl string
 	err := c.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(tr.db)+"."+quoteIdent(tr.name)).Scan(&name, &ddl)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("SHOW CREATE TABLE %s.%s: %w", tr.db, tr.name, err)
+		return nil, fmt.Errorf("SHOW CREATE TABLE %s.%s: %w", tr.db, tr.name, err)
 	}
 	ti, err := loadTableInfo(ctx, c, t.server.flavor, tr.db, tr.name)
 	if err != nil || ti == nil {
-		return err
+		return nil, err
 	}
 	now := time.Now()
 	src := t.source.build(&sourceInfo{tsMs: now.UnixMilli(), snapshot: cdc.SnapshotTrue, db: tr.db, table: tr.name, file: pos.File, pos: int64(pos.Pos)})
 	cols, _ := ti.columns()
 	change := &schema.Struct{Schema: t.sc.change, Values: []any{"CREATE", quotedTableID(tr.db, tr.name), t.sc.tableStruct(cols, ti.pk, ti.charset, ti.comment)}}
 	val := &schema.Struct{Schema: t.sc.value, Values: []any{src, now.UnixMilli(), tr.db, nil, ddl, []any{change}}}
-	off := position{File: pos.File, Pos: pos.Pos, GTIDs: pos.GTIDs, TsSec: now.Unix(), Snapshot: !completed, SnapshotCompleted: completed}
-	return t.emit(ctx, schema.Record{
+	off := position{File: pos.File, Pos: pos.Pos, GTIDs: pos.GTIDs, TsSec: now.Unix(), Snapshot: true}
+	return &schema.Record{
 		Topic: t.s.prefix, Partition: -1,
 		KeySchema: t.sc.key, Key: &schema.Struct{Schema: t.sc.key, Values: []any{tr.db}},
 		ValueSchema: t.sc.value, Value: val,
 		SourcePartition: t.partition, SourceOffset: off.offsetMap(),
-	})
+	}, nil
 }
 
 // before reports whether binlog position a comes before b (file names share
