@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"math/big"
 	"net/http"
@@ -43,10 +44,15 @@ func newConv(t *testing.T, url string, mod func(*Config)) *Converter {
 	return c
 }
 
-func fakeRegistry(t *testing.T) *srfake.Registry {
+// fakeRegistry starts our registry server in memory mode (the Kafka-backed
+// mode is tested in schema/registry and TestIndependentPythonConsumer).
+func fakeRegistry(t *testing.T) *registry.Server {
 	t.Helper()
-	r := srfake.New()
-	t.Cleanup(r.Close)
+	r, err := registry.NewServer(context.Background(), registry.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
 	return r
 }
 
@@ -126,7 +132,7 @@ func TestRoundTripAllTypes(t *testing.T) {
 		t.Fatalf("values differ\n got %#v\nwant %#v", gv.(*schema.Struct).Values, want.Values)
 	}
 	// Every primitive as a top-level value, required and optional.
-	for _, ps := range []*schema.Schema{schema.Int8Schema, schema.Int16Schema, schema.Int32Schema, schema.Int64Schema,
+	for i, ps := range []*schema.Schema{schema.Int8Schema, schema.Int16Schema, schema.Int32Schema, schema.Int64Schema,
 		schema.Float32Schema, schema.Float64Schema, schema.BooleanSchema, schema.StringSchema, schema.BytesSchema,
 		schema.OptionalInt64, schema.OptionalString, schema.DecimalSchema(3, 0, false), schema.DateSchema(false),
 		schema.TimeSchema(false), schema.TimestampSchema(true)} {
@@ -142,11 +148,12 @@ func TestRoundTripAllTypes(t *testing.T) {
 		case schema.TimestampName:
 			val = time.UnixMilli(-1).UTC()
 		}
-		b, err := c.FromConnect("prim", nil, ps, val)
+		topic := fmt.Sprintf("prim%d", i) // each type in its own subject: they are not compatible with each other
+		b, err := c.FromConnect(topic, nil, ps, val)
 		if err != nil {
 			t.Fatalf("%s: %v", ps, err)
 		}
-		gs, gv, err := c2.ToConnect("prim", nil, b)
+		gs, gv, err := c2.ToConnect(topic, nil, b)
 		if err != nil {
 			t.Fatalf("%s: %v", ps, err)
 		}
@@ -442,7 +449,6 @@ func TestBasicAuthAndConfig(t *testing.T) {
 	if _, err := New(Config{URLs: []string{"embedded"}}); err == nil {
 		t.Fatal("embedded without a registry")
 	}
-	var _ = registry.ClientOptions{}
 }
 
 func TestForeignAvroSchemas(t *testing.T) {
