@@ -161,4 +161,3 @@ func TestIndependentPythonConsumer(t *testing.T) {
 		t.Errorf("tombstone decoded as %+v", last)
 	}
 }
-
