@@ -30,8 +30,9 @@ type querier struct {
 	nextRun  time.Time
 	failures int
 
-	// Open result set.
+	// Open result set (and its transaction with transaction.isolation.mode).
 	rows      *sql.Rows
+	tx        *sql.Tx
 	cols      []colDesc
 	incIdx    int
 	tsIdx     []int
@@ -251,8 +252,21 @@ func (q *querier) start(ctx context.Context) error {
 	}
 	stmt := q.buildSQL()
 	t.log.Debug("JDBC source query", "table", q.name(), "sql", stmt, "args", args)
-	rows, err := t.db.QueryContext(ctx, stmt, args...)
-	if err != nil {
+	var rows *sql.Rows
+	var err error
+	if level, ok := isolationLevels[t.cfg.isolation]; ok {
+		// transaction.isolation.mode: run the query in a read-only
+		// transaction of that level, ended when the result set closes.
+		tx, terr := t.db.BeginTx(ctx, &sql.TxOptions{Isolation: level, ReadOnly: true})
+		if terr != nil {
+			return fmt.Errorf("query %s: begin transaction: %w", q.name(), terr)
+		}
+		if rows, err = tx.QueryContext(ctx, stmt, args...); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("query %s: %w", q.name(), err)
+		}
+		q.tx = tx
+	} else if rows, err = t.db.QueryContext(ctx, stmt, args...); err != nil {
 		return fmt.Errorf("query %s: %w", q.name(), err)
 	}
 	cts, err := rows.ColumnTypes()
@@ -571,6 +585,10 @@ func (q *querier) close() {
 		q.rows.Close()
 		q.rows = nil
 	}
+	if q.tx != nil {
+		q.tx.Rollback() // read-only: nothing to keep
+		q.tx = nil
+	}
 	if q.ahead != nil {
 		q.ahead = nil
 	}
@@ -596,3 +614,12 @@ func (q *querier) close() {
 // NOW() or auto-increment value and its transaction showing up in InnoDB's
 // transaction list.
 const mysqlTrxSlack = time.Second
+
+// isolationLevels maps transaction.isolation.mode to database/sql levels
+// (DEFAULT: autocommitted single statements).
+var isolationLevels = map[string]sql.IsolationLevel{
+	"READ_UNCOMMITTED": sql.LevelReadUncommitted,
+	"READ_COMMITTED":   sql.LevelReadCommitted,
+	"REPEATABLE_READ":  sql.LevelRepeatableRead,
+	"SERIALIZABLE":     sql.LevelSerializable,
+}

@@ -79,7 +79,7 @@ func SourceDef() *config.Def {
 	d.Define(config.Key{Name: "quote.sql.identifiers", Type: config.String, Default: "always", Importance: config.Medium, Group: g,
 		Validator: config.OneOf("always", "never"), Doc: "When to quote table and column names in generated SQL: always or never."})
 	d.Define(config.Key{Name: "transaction.isolation.mode", Type: config.String, Default: "DEFAULT", Importance: config.Low, Group: g,
-		Validator: config.OneOf("DEFAULT", "READ_UNCOMMITTED", "READ_COMMITTED", "REPEATABLE_READ", "SERIALIZABLE", "SQL_SERVER_SNAPSHOT"),
+		Validator: config.OneOf("DEFAULT", "READ_UNCOMMITTED", "READ_COMMITTED", "REPEATABLE_READ", "SERIALIZABLE", "SQL_SERVER_SNAPSHOT", "READ_UNCOMMITED", "READ_COMMITED"),
 		Doc:       "Isolation level of the polling queries."})
 
 	g = "Mode"
@@ -296,7 +296,7 @@ func buildSourceConfig(v *config.Values) (*sourceConfig, config.Errors) {
 		zoneName:      v.String("db.timezone"),
 		quote:         strings.EqualFold(v.String("quote.sql.identifiers"), "always"),
 		delay:         v.Duration("timestamp.delay.interval.ms"),
-		isolation:     strings.ToUpper(v.String("transaction.isolation.mode")),
+		isolation:     strings.NewReplacer("UNCOMMITED", "UNCOMMITTED", "COMMITED", "COMMITTED").Replace(strings.ToUpper(v.String("transaction.isolation.mode"))),
 		granularity:   strings.ToLower(v.String("timestamp.granularity")),
 		safeTimestamp: v.Bool("timestamp.safe.window.enable"),
 		safeIncrement: v.Bool("incrementing.safe.window.enable"),

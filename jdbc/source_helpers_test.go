@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -128,6 +129,11 @@ func (o *memOffsets) commit(recs []schema.Record) {
 			o.m[partKey(r.SourcePartition)] = r.SourceOffset
 		}
 	}
+}
+
+func taskContextB(b *testing.B) connector.TaskContext {
+	return connector.TaskContext{Connector: "jdbc-bench", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Offsets: newOffsets(), Metrics: connector.NopMetrics{}}
 }
 
 func taskContext(t *testing.T) connector.TaskContext {

@@ -56,7 +56,7 @@ func TestIncrementingMode(t *testing.T) {
 		f.exec(t, ordersDDL)
 		f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('a', '2024-01-01 00:00:01'), ('b', '2024-01-01 00:00:02'), ('c', '2024-01-01 00:00:03')`)
 		// incrementing.column.name left empty: the auto-increment column is found.
-		task := startTask(t, f.config("mode", "incrementing", "table.whitelist", "orders"), nil)
+		task := startTask(t, f.config("mode", "incrementing", "table.whitelist", "orders", "transaction.isolation.mode", "READ_COMMITTED"), nil)
 		recs := drain(t, task)
 		if got := ids(recs); !eqInts(got, []int64{1, 2, 3}) {
 			t.Fatalf("ids %v", got)
