@@ -5,6 +5,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/dlq"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	"github.com/tributary-cdc/tributary/runtime/metrics"
+	"github.com/tributary-cdc/tributary/schema"
 )
 
 // DLQErrorReporters returns the ErrorReporterFactory that applies a
@@ -77,4 +79,54 @@ func (r *dlqReporter) Close() error {
 		r.prod.Close()
 	}
 	return nil
+}
+
+// Retrier is implemented by error reporters that retry operations failing
+// with retriable errors (errors.retry.timeout).
+type Retrier interface {
+	Retry(ctx context.Context, op func(context.Context) error) error
+}
+
+// Retry implements Retrier with the connector's errors.retry.* settings.
+func (r *dlqReporter) Retry(ctx context.Context, op func(context.Context) error) error {
+	return r.h.Retry(ctx, op)
+}
+
+// retryAfter retries op after it failed with err, per errors.retry.timeout
+// when err is retriable and the task's reporter supports retries; it
+// returns the last error. The first retry waits a backoff like the others.
+func retryAfter(ctx context.Context, rep ErrorReporter, err error, op func() error) error {
+	r, ok := rep.(Retrier)
+	if !ok || !errors.Is(err, connector.ErrRetriable) {
+		return err
+	}
+	first := true
+	return r.Retry(ctx, func(context.Context) error {
+		if first {
+			first = false
+			return err
+		}
+		return op()
+	})
+}
+
+// retryToConnect retries a failed ToConnect (sink side).
+func retryToConnect(ctx context.Context, rep ErrorReporter, c schema.Converter, topic string, hs []schema.Header, b []byte, err error) (*schema.Schema, any, error) {
+	var s *schema.Schema
+	var v any
+	err = retryAfter(ctx, rep, err, func() (err error) {
+		s, v, err = c.ToConnect(topic, hs, b)
+		return err
+	})
+	return s, v, err
+}
+
+// retryFromConnect retries a failed FromConnect (source side).
+func retryFromConnect(ctx context.Context, rep ErrorReporter, c schema.Converter, topic string, hs []schema.Header, sc *schema.Schema, v any, err error) ([]byte, error) {
+	var b []byte
+	err = retryAfter(ctx, rep, err, func() (err error) {
+		b, err = c.FromConnect(topic, hs, sc, v)
+		return err
+	})
+	return b, err
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/runtime/metrics"
 	"github.com/tributary-cdc/tributary/runtime/rest"
+	"github.com/tributary-cdc/tributary/schema"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -46,7 +49,7 @@ type restEnv struct {
 
 // startRESTWorker starts a worker in dir with the REST API, metrics, the
 // DLQ reporters and a config store; Restore starts stored connectors.
-func startRESTWorker(t *testing.T, dir string, extra map[string]string) *restEnv {
+func startRESTWorker(t *testing.T, dir string, extra map[string]string, opt ...func(*runtime.Options)) *restEnv {
 	t.Helper()
 	raw := map[string]string{
 		"bootstrap.servers":            "embedded",
@@ -65,8 +68,12 @@ func startRESTWorker(t *testing.T, dir string, extra map[string]string) *restEnv
 	}
 	obs := runtime.NewMetricsObserver(metrics.New())
 	reg := connector.NewRegistry(filestream.Source{}, filestream.Sink{})
-	w, err := runtime.NewWorker(context.Background(), wc, runtime.Options{Registry: reg, Logger: testLogger(t), WorkerID: "test:8083",
-		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
+	wopts := runtime.Options{Registry: reg, Logger: testLogger(t), WorkerID: "test:8083",
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs)}
+	for _, o := range opt {
+		o(&wopts)
+	}
+	w, err := runtime.NewWorker(context.Background(), wc, wopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,5 +496,68 @@ func TestRESTConverterPlugins(t *testing.T) {
 	}, 200, &infos)
 	if infos.ErrorCount != 1 {
 		t.Errorf("unknown converter: %d errors", infos.ErrorCount)
+	}
+}
+
+// flakyConverter fails every value with a retriable error until fails
+// reaches zero (a schema registry that is briefly unreachable).
+type flakyConverter struct {
+	mu    *sync.Mutex
+	fails *int
+}
+
+func (c flakyConverter) FromConnect(string, []schema.Header, *schema.Schema, any) ([]byte, error) {
+	return nil, errors.New("not used")
+}
+
+func (c flakyConverter) ToConnect(_ string, _ []schema.Header, b []byte) (*schema.Schema, any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *c.fails > 0 {
+		*c.fails--
+		return nil, nil, connector.Retriable(errors.New("registry unreachable"))
+	}
+	return nil, string(b), nil
+}
+
+func TestConverterRetriedPerRetryTimeout(t *testing.T) {
+	var mu sync.Mutex
+	fails := 3
+	conv := func(class string, props map[string]string, isKey bool) (schema.Converter, error) {
+		if class == "test.FlakyConverter" {
+			return flakyConverter{&mu, &fails}, nil
+		}
+		return runtime.NewConverter(class, props, isKey)
+	}
+	dir := t.TempDir()
+	e := startRESTWorker(t, dir, nil, func(o *runtime.Options) { o.Converters = conv })
+	cl, err := e.w.KafkaClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "flaky"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "flaky", Value: []byte("v1")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.txt")
+	e.call(t, "PUT", "/connectors/flaky/config", map[string]string{
+		"connector.class": "FileStreamSink", "file": out, "topics": "flaky", "value.converter": "test.FlakyConverter",
+		"errors.retry.timeout": "10000", "errors.retry.delay.max.ms": "5",
+		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "flaky-dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+	}, 201, nil)
+	waitFor(t, "record written after retries", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		return string(b) == "v1\n"
+	})
+	fams := e.scrape(t)
+	if v := metricValue(fams, "kafka_connect_task_error_total_retries", "flaky"); v != 3 {
+		t.Errorf("retries %v, want 3", v)
+	}
+	if v := metricValue(fams, "kafka_connect_task_error_deadletterqueue_produce_requests", "flaky"); v != 0 {
+		t.Errorf("dead-lettered %v records", v)
 	}
 }
