@@ -253,11 +253,17 @@ func (s *sinkRun) convert(ctx context.Context, kr *kgo.Record) (schema.Record, b
 		}
 	}
 	ks, k, err := parts.key.ToConnect(kr.Topic, headers, kr.Key)
+	if err != nil { // errors.retry.timeout for retriable failures (worker_dlq.go)
+		ks, k, err = retryToConnect(ctx, parts.errs, parts.key, kr.Topic, headers, kr.Key, err)
+	}
 	if err != nil {
 		return schema.Record{}, false, t.report(ctx, parts, ErrantRecord{Stage: StageKeyConverter, Class: parts.keyClass, Raw: kr,
 			Err: fmt.Errorf("convert key of %s-%d@%d: %w", kr.Topic, kr.Partition, kr.Offset, err)})
 	}
 	vs, v, err := parts.value.ToConnect(kr.Topic, headers, kr.Value)
+	if err != nil {
+		vs, v, err = retryToConnect(ctx, parts.errs, parts.value, kr.Topic, headers, kr.Value, err)
+	}
 	if err != nil {
 		return schema.Record{}, false, t.report(ctx, parts, ErrantRecord{Stage: StageValueConverter, Class: parts.valueClass, Raw: kr,
 			Err: fmt.Errorf("convert value of %s-%d@%d: %w", kr.Topic, kr.Partition, kr.Offset, err)})

@@ -252,6 +252,9 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 		return fmt.Errorf("source record has no topic (partition %v offset %v)", orig.SourcePartition, orig.SourceOffset)
 	}
 	key, err := parts.key.FromConnect(rec.Topic, rec.Headers, rec.KeySchema, rec.Key)
+	if err != nil { // errors.retry.timeout for retriable failures (worker_dlq.go)
+		key, err = retryFromConnect(ctx, parts.errs, parts.key, rec.Topic, rec.Headers, rec.KeySchema, rec.Key, err)
+	}
 	if err != nil {
 		if rerr := t.report(ctx, parts, ErrantRecord{Stage: StageKeyConverter, Class: parts.keyClass, Record: &orig,
 			Err: fmt.Errorf("convert key for topic %s: %w", rec.Topic, err)}); rerr != nil {
@@ -260,6 +263,9 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 		return s.skip(ctx, &orig)
 	}
 	val, err := parts.value.FromConnect(rec.Topic, rec.Headers, rec.ValueSchema, rec.Value)
+	if err != nil {
+		val, err = retryFromConnect(ctx, parts.errs, parts.value, rec.Topic, rec.Headers, rec.ValueSchema, rec.Value, err)
+	}
 	if err != nil {
 		if rerr := t.report(ctx, parts, ErrantRecord{Stage: StageValueConverter, Class: parts.valueClass, Record: &orig,
 			Err: fmt.Errorf("convert value for topic %s: %w", rec.Topic, err)}); rerr != nil {
