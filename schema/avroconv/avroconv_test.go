@@ -46,7 +46,7 @@ func newConv(t *testing.T, url string, mod func(*Config)) *Converter {
 
 // fakeRegistry starts our registry server in memory mode (the Kafka-backed
 // mode is tested in schema/registry and TestIndependentPythonConsumer).
-func fakeRegistry(t *testing.T) *registry.Server {
+func fakeRegistry(t testing.TB) *registry.Server {
 	t.Helper()
 	r, err := registry.NewServer(context.Background(), registry.Options{Addr: "127.0.0.1:0"})
 	if err != nil {

@@ -1,6 +1,7 @@
 package jsonconv
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -66,12 +67,24 @@ func (c *Converter) ToConnect(_ string, _ []schema.Header, b []byte) (*schema.Sc
 			case string(k) == "schema" && !haveSchema:
 				haveSchema = true
 				p.next()
+				// Fast path: the same schema text as the previous message.
+				// A complete JSON object is self-delimiting, so a byte prefix
+				// match is the same (already validated) value.
+				if ls := c.last.Load(); ls != nil && bytes.HasPrefix(p.b[p.i:], ls.raw) {
+					p.i += len(ls.raw)
+					s = ls.s
+					break
+				}
 				start := p.i
 				if err := p.skip(); err != nil {
 					return nil, nil, serialization(err)
 				}
-				if s, err = c.schemaFor(p.b[start:p.i]); err != nil {
+				raw := p.b[start:p.i]
+				if s, err = c.schemaFor(raw); err != nil {
 					return nil, nil, err
+				}
+				if len(raw) > 0 && raw[0] == '{' {
+					c.last.Store(&lastSchema{raw: bytes.Clone(raw), s: s})
 				}
 			case string(k) == "payload" && !havePayload:
 				havePayload = true
@@ -128,6 +141,12 @@ func payloadError(err error) error {
 		return serialization(err)
 	}
 	return err
+}
+
+// lastSchema remembers the schema text of the previous message.
+type lastSchema struct {
+	raw []byte
+	s   *schema.Schema
 }
 
 func serialization(err error) error {

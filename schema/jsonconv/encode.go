@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ type Converter struct {
 	numeric bool
 	enc     *cache[*schema.Schema, []byte]
 	dec     *cache[string, *schema.Schema]
+	last    atomic.Pointer[lastSchema]
 	bufs    sync.Pool
 }
 

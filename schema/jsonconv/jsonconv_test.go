@@ -356,6 +356,28 @@ func TestSchemaCache(t *testing.T) {
 	if &j1[0] != &j2[0] {
 		t.Fatal("schema JSON not cached per pointer")
 	}
+	// alternating schemas, and a caller that reuses its buffer
+	other := []byte(`{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],"optional":false,"name":"k"},"payload":{"id":"x"}}`)
+	buf := make([]byte, 0, 512)
+	for i := 0; i < 4; i++ {
+		for _, m := range [][]byte{msg, other} {
+			buf = append(buf[:0], m...)
+			_, v, err := c.ToConnect("t", nil, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := any(int32(1))
+			if bytes.Equal(m, other) {
+				want = "x"
+			}
+			if got := v.(*schema.Struct).Get("id"); got != want {
+				t.Fatalf("round %d: id %v, want %v", i, got, want)
+			}
+			for j := range buf {
+				buf[j] = ' '
+			}
+		}
+	}
 	small := New(Config{SchemasEnable: true, CacheSize: 2})
 	for i := 0; i < 10; i++ {
 		m := []byte(`{"schema":{"type":"int32","optional":false,"name":"n` + string(rune('a'+i)) + `"},"payload":1}`)
