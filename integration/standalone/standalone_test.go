@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +69,7 @@ func freePort(t *testing.T) int {
 // pipeline and returns the paths.
 type pipeline struct {
 	dir, in, out, offsets, brokerDir string
-	port                             int
+	port, restPort                   int
 	args                             []string
 }
 
@@ -80,7 +82,7 @@ const (
 func newPipeline(t *testing.T) *pipeline {
 	dir := t.TempDir()
 	p := &pipeline{dir: dir, in: filepath.Join(dir, "in.txt"), out: filepath.Join(dir, "out.txt"),
-		offsets: filepath.Join(dir, "connect.offsets"), brokerDir: filepath.Join(dir, "data", "broker"), port: freePort(t)}
+		offsets: filepath.Join(dir, "connect.offsets"), brokerDir: filepath.Join(dir, "data", "broker"), port: freePort(t), restPort: freePort(t)}
 	worker := fmt.Sprintf(`# connect-standalone.properties, as Kafka ships it, with the embedded broker
 bootstrap.servers=
 embedded.broker.port=%d
@@ -90,9 +92,9 @@ key.converter.schemas.enable=false
 value.converter.schemas.enable=false
 offset.storage.file.filename=%s
 offset.flush.interval.ms=300
-rest.port=18083
+rest.port=%d
 plugin.path=/usr/share/java
-`, p.port, p.offsets)
+`, p.port, p.offsets, p.restPort)
 	src := fmt.Sprintf("name=%s\nconnector.class=FileStreamSource\ntasks.max=1\nfile=%s\ntopic=%s\nbatch.size=500\n", srcName, p.in, topic)
 	sink := fmt.Sprintf(`{"name": %q, "config": {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": 1, "file": %q, "topics": %q}}`, sinkName, p.out, topic)
 	write(t, filepath.Join(dir, "worker.properties"), worker)
@@ -108,8 +110,15 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
+// proc is a running replicate.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process ended
+	err    error         // its exit status, once exited is closed
+}
+
 // start runs replicate; the process is killed at test end if still running.
-func (p *pipeline) start(t *testing.T, run int) *exec.Cmd {
+func (p *pipeline) start(t *testing.T, run int) *proc {
 	cmd := exec.Command(binary, p.args...)
 	logf, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("replicate-%d.log", run)))
 	if err != nil {
@@ -119,18 +128,18 @@ func (p *pipeline) start(t *testing.T, run int) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	pr := &proc{cmd: cmd, exited: make(chan struct{})}
+	go func() { pr.err = cmd.Wait(); close(pr.exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
+		cmd.Process.Kill()
+		<-pr.exited
 		logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
 			t.Logf("replicate log (run %d):\n%s", run, tail(b, 4000))
 		}
 	})
-	return cmd
+	return pr
 }
 
 func tail(b []byte, n int) []byte {
@@ -141,15 +150,13 @@ func tail(b []byte, n int) []byte {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func stop(t *testing.T, cmd *exec.Cmd) {
+func stop(t *testing.T, pr *proc) {
 	t.Helper()
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	pr.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("replicate exited with %v after SIGTERM", err)
+	case <-pr.exited:
+		if pr.err != nil {
+			t.Fatalf("replicate exited with %v after SIGTERM", pr.err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("replicate did not stop within 30s of SIGTERM")
@@ -201,10 +208,15 @@ func splitLines(b []byte) []string {
 	return out
 }
 
-func waitLines(t *testing.T, path string, n int, d time.Duration) {
+func waitLines(t *testing.T, pr *proc, path string, n int, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
+		select {
+		case <-pr.exited:
+			t.Fatalf("replicate exited early (%v) with %d of %d lines in %s", pr.err, len(completeLines(t, path)), n, path)
+		default:
+		}
 		if got := len(completeLines(t, path)); got >= n {
 			return
 		} else if time.Now().After(deadline) {
@@ -223,8 +235,8 @@ func TestStandaloneCopyAndKcat(t *testing.T) {
 	input := inputLines(n, 0)
 	appendFile(t, p.in, input)
 	start := time.Now()
-	cmd := p.start(t, 1)
-	waitLines(t, p.out, n, 120*time.Second)
+	pr := p.start(t, 1)
+	waitLines(t, pr, p.out, n, 120*time.Second)
 	elapsed := time.Since(start)
 	t.Logf("copied %d lines in %v (%.0f lines/s, including startup)", n, elapsed, float64(n)/elapsed.Seconds())
 
@@ -249,7 +261,9 @@ func TestStandaloneCopyAndKcat(t *testing.T) {
 	if want := "|55|0000000 the quick brown fox jumps over the lazy dog ✓\n"; !strings.HasPrefix(string(keys), want) {
 		t.Fatalf("kcat key/value = %q, want prefix %q", keys, want)
 	}
-	stop(t, cmd)
+	checkStatus(t, p.restPort, srcName)
+	checkStatus(t, p.restPort, sinkName)
+	stop(t, pr)
 
 	got, err := os.ReadFile(p.out)
 	if err != nil {
@@ -261,6 +275,33 @@ func TestStandaloneCopyAndKcat(t *testing.T) {
 	// After a clean stop the source's committed offset is the whole file.
 	if pos := sourcePosition(t, p); pos != int64(len(input)) {
 		t.Fatalf("committed source position %d, want %d", pos, len(input))
+	}
+}
+
+// checkStatus reads the connector's status through the REST API, as an
+// operator would.
+func checkStatus(t *testing.T, port int, name string) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/connectors/%s/status", port, name))
+	if err != nil {
+		t.Fatalf("REST status: %v", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Name      string `json:"name"`
+		Connector struct {
+			State string `json:"state"`
+		} `json:"connector"`
+		Tasks []struct {
+			ID    int    `json:"id"`
+			State string `json:"state"`
+		} `json:"tasks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST status of %s: HTTP %d, %v", name, resp.StatusCode, err)
+	}
+	if st.Name != name || st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+		t.Fatalf("REST status of %s = %+v, want RUNNING with one RUNNING task", name, st)
 	}
 }
 
@@ -355,7 +396,7 @@ func TestStandaloneKill9(t *testing.T) {
 	half := len(input) / 2
 	half = bytes.LastIndexByte(input[:half], '\n') + 1
 	appendFile(t, p.in, input[:half])
-	cmd := p.start(t, 1)
+	pr := p.start(t, 1)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -368,11 +409,11 @@ func TestStandaloneKill9(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	waitLines(t, p.out, n*2/5, 120*time.Second)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	waitLines(t, pr, p.out, n*2/5, 120*time.Second)
+	if err := pr.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	<-pr.exited
 	<-writerDone
 
 	out0 := completeLines(t, p.out)
@@ -402,10 +443,10 @@ func TestStandaloneKill9(t *testing.T) {
 	}
 
 	want := append(append(append([]string{}, out0...), topic0[committed:]...), lines[sLines:]...)
-	cmd = p.start(t, 2)
-	waitLines(t, p.out, len(want), 120*time.Second)
+	pr = p.start(t, 2)
+	waitLines(t, pr, p.out, len(want), 120*time.Second)
 	time.Sleep(time.Second) // anything beyond the expected replay would show up now
-	stop(t, cmd)
+	stop(t, pr)
 	got := completeLines(t, p.out)
 	if len(got) != len(want) {
 		t.Fatalf("final output has %d lines, want %d (= %d at kill + %d sink replay/rest of topic + %d source replay/rest of file)",
