@@ -155,7 +155,9 @@ func TestCrashRecovery(t *testing.T) {
 				for !done(pos, g.perPart) {
 					task := startTask(t, cfg, nil)
 					cur := pos
-					crash := crashes < 12 && rng.IntN(3) > 0
+					// Crash two times in three, and always once the load is past
+					// its first half, until 12 crashes happened.
+					crash := crashes < 12 && (rng.IntN(3) > 0 || pos[0] > int64(g.perPart/2))
 					polls := 1 + rng.IntN(8)
 					for i := 0; i < polls && !done(cur, g.perPart); i++ {
 						recs := g.batch(cur, 10+rng.IntN(60))
