@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/tributary-cdc/tributary/cdc"
 
 	"github.com/tributary-cdc/tributary/integration/harness"
 	"github.com/tributary-cdc/tributary/runtime/connector"
@@ -208,4 +211,12 @@ func serverLogOnFailure(t *testing.T) {
 			t.Logf("mariadb error.log:\n%s", b)
 		}
 	})
+}
+
+func discardLogger() *slog.Logger { return slog.New(discardHandler{}) }
+
+func mustDecimal(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func newEnvelopeForBench(tbl *table, val, src *schema.Struct) *schema.Struct {
+	return cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, val, src, nil, time.Now())
 }

@@ -494,7 +494,8 @@ func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replicat
 func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replication.RowsEvent, i int, si *sourceInfo, before, after position) error {
 	t := r.t
 	now := time.Now()
-	var recs []schema.Record
+	var buf [3]schema.Record
+	recs := buf[:0]
 	mk := func(key *schema.Struct, env *schema.Struct) schema.Record {
 		rec := schema.Record{Topic: tbl.topic, Partition: -1, SourcePartition: t.partition}
 		if key != nil {
@@ -555,11 +556,15 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 			return err
 		}
 	}
+	var beforeMap map[string]any
 	for j := range recs {
 		if j == len(recs)-1 {
 			recs[j].SourceOffset = after.offsetMap()
 		} else {
-			recs[j].SourceOffset = before.offsetMap()
+			if beforeMap == nil {
+				beforeMap = before.offsetMap()
+			}
+			recs[j].SourceOffset = beforeMap
 		}
 		if err := t.emit(ctx, recs[j]); err != nil {
 			return err
