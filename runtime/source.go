@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -32,6 +34,9 @@ type sourceRun struct {
 	stopping   chan struct{}
 	commitMu   sync.Mutex
 	uncommited map[string]connector.Offset
+	// lastPartPtr/lastPartID cache the last source partition's ID.
+	lastPartPtr unsafe.Pointer
+	lastPartID  string
 	// created holds topics this task made sure exist (embedded broker).
 	created map[string]bool
 	// topics creates missing topics per topic.creation.* (nil: not used).
@@ -213,7 +218,13 @@ func (s *sourceRun) track(ctx context.Context, rec *schema.Record) (*offsets.Tic
 	if rec.SourcePartition == nil || rec.SourceOffset == nil {
 		return nil, nil
 	}
-	return s.tracker.Track(ctx, offsets.PartitionID(rec.SourcePartition),
+	// Connectors usually share one partition map across records; its ID
+	// (canonical JSON) is cached by map identity.
+	ptr := reflect.ValueOf(rec.SourcePartition).UnsafePointer()
+	if ptr != s.lastPartPtr {
+		s.lastPartPtr, s.lastPartID = ptr, offsets.PartitionID(rec.SourcePartition)
+	}
+	return s.tracker.Track(ctx, s.lastPartID,
 		connector.Offset{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
 }
 

@@ -92,8 +92,9 @@ type sourceTask struct {
 
 	f     *os.File
 	r     *bufio.Reader
-	pos   int64  // byte position after the last emitted line
-	part  []byte // bytes read after pos without a line ending yet
+	part0 map[string]any // the source partition, shared by all records
+	pos   int64          // byte position after the last emitted line
+	part  []byte         // bytes read after pos without a line ending yet
 	stdin bool
 }
 
@@ -174,7 +175,10 @@ func (t *sourceTask) Poll(ctx context.Context) ([]schema.Record, error) {
 		rec := schema.Record{Topic: t.topic, Partition: -1, ValueSchema: schema.StringSchema, Value: line,
 			Timestamp: time.Now()}
 		if !t.stdin {
-			rec.SourcePartition = map[string]any{PartitionField: t.file}
+			if t.part0 == nil {
+				t.part0 = map[string]any{PartitionField: t.file}
+			}
+			rec.SourcePartition = t.part0
 			rec.SourceOffset = map[string]any{PositionField: t.pos}
 		}
 		recs = append(recs, rec)
