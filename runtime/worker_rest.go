@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/rest"
@@ -246,6 +248,9 @@ func (h *RESTHerder) RestartTask(ctx context.Context, name string, task int) err
 // Offsets implements rest.Herder.
 func (h *RESTHerder) Offsets(ctx context.Context, name string) ([]rest.Offset, error) {
 	es, err := h.w.Offsets(ctx, name)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return []rest.Offset{}, nil // a sink that has not committed yet
+	}
 	if err != nil {
 		return nil, restErr(err)
 	}
