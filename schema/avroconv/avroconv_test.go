@@ -511,3 +511,24 @@ func TestForeignAvroSchemas(t *testing.T) {
 		t.Fatalf("re-encoded\n% x\n% x", out, msg)
 	}
 }
+
+func TestFromMapEmbedded(t *testing.T) {
+	if _, err := FromMap(map[string]string{"schema.registry.url": "embedded"}, false, nil); err == nil || !strings.Contains(err.Error(), "schema.registry.url") {
+		t.Fatalf("embedded without registry: %v", err)
+	}
+	reg := fakeRegistry(t)
+	cl, err := reg.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := FromMap(map[string]string{"schema.registry.url": "embedded"}, true, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FromConnect("t", nil, schema.StringSchema, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if subjects, _ := cl.SR().Subjects(context.Background()); !slices.Equal(subjects, []string{"t-key"}) {
+		t.Fatalf("subjects %v", subjects)
+	}
+}

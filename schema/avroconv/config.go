@@ -169,3 +169,20 @@ func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// FromMap builds a converter from its properties (prefix stripped). When
+// schema.registry.url is "embedded", embedded is the client of the registry
+// this process serves; it must then be non-nil.
+func FromMap(props map[string]string, isKey bool, embedded *registry.Client) (*Converter, error) {
+	cfg, err := ConfigFromMap(props, isKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.URLs) == 1 && strings.EqualFold(strings.TrimSpace(cfg.URLs[0]), EmbeddedURL) {
+		if embedded == nil {
+			return nil, config.Errors{{Key: KeyRegistryURL, Message: "schema.registry.url=embedded but this process serves no schema registry"}}
+		}
+		cfg.Registry = embedded
+	}
+	return New(cfg)
+}
