@@ -161,6 +161,16 @@ func (h *sim) pollIdle(ctx context.Context, quiet time.Duration) {
 	}
 }
 
+// pollFor polls for d.
+func (h *sim) pollFor(ctx context.Context, d time.Duration) {
+	h.t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if _, err := h.pollOnce(ctx, true); err != nil {
+			h.t.Fatalf("poll: %v", err)
+		}
+	}
+}
+
 func (h *sim) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
