@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -180,31 +179,15 @@ func (f *File) Path() string { return f.path }
 func (f *File) Load(context.Context) ([]Connector, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	names := map[string]bool{}
-	for k := range f.records {
-		if name, ok := strings.CutPrefix(k, connectorPrefix); ok {
-			names[name] = true
-		} else if name, ok := strings.CutPrefix(k, targetPrefix); ok {
-			names[name] = true
-		}
+	recs := make(map[string][]byte, len(f.records))
+	for k, v := range f.records {
+		recs[k] = v
 	}
-	var out []Connector
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		c := Connector{Name: name, Target: TargetRunning}
-		var err error
-		if v, ok := f.records[ConnectorKey(name)]; ok {
-			if c.Config, err = DecodeConfig(v); err != nil {
-				return nil, fmt.Errorf("config store %s: %s: %w", f.path, ConnectorKey(name), err)
-			}
-		}
-		if v, ok := f.records[TargetKey(name)]; ok {
-			if c.Target, err = DecodeTarget(v); err != nil {
-				return nil, fmt.Errorf("config store %s: %s: %w", f.path, TargetKey(name), err)
-			}
-		}
-		out = append(out, c)
+	cs, err := decodeRecords(recs)
+	if err != nil {
+		return nil, fmt.Errorf("config store %s: %w", f.path, err)
 	}
-	return out, nil
+	return cs, nil
 }
 
 // PutConfig implements Store.
