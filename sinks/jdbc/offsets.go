@@ -143,3 +143,18 @@ func (t *Task) batchApplied(ctx context.Context, ts *tableState) (bool, error) {
 	}
 	return true, nil
 }
+
+// reloadApplied raises the applied offsets of a table to what the database
+// holds (another task may have written them since Start).
+func (t *Task) reloadApplied(ctx context.Context, ts *tableState) error {
+	stored, err := t.loadOffsets(ctx, t.db, ts.key)
+	if err != nil {
+		return err
+	}
+	for k, off := range stored {
+		if cur, ok := t.applied[k]; !ok || off > cur {
+			t.applied[k] = off
+		}
+	}
+	return nil
+}

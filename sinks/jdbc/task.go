@@ -145,14 +145,24 @@ func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
 
 func (t *Task) add(ctx context.Context, r *schema.Record) error {
 	p := tp{r.Topic, r.Partition}
-	if last, ok := t.seen[p]; ok && r.Offset <= last {
+	last, seen := t.seen[p]
+	if seen && r.Offset <= last {
 		return nil // redelivered after a retriable error: already buffered or written
 	}
-	t.seen[p] = r.Offset
 	ts, err := t.table(r.Topic)
 	if err != nil {
+		t.seen[p] = r.Offset
 		return t.report(ctx, &op{rec: r}, err)
 	}
+	if t.st.exactlyOnce && (!seen || r.Offset != last+1) {
+		// A partition new to this task, or a jump: it may have been
+		// consumed by another task since Start (rebalance); take its
+		// applied offsets from the database.
+		if err := t.reloadApplied(ctx, ts); err != nil {
+			return connector.Retriable(err)
+		}
+	}
+	t.seen[p] = r.Offset
 	if t.st.exactlyOnce {
 		if off, ok := t.applied[appliedKey{table: ts.key, tp: p}]; ok && r.Offset <= off {
 			return nil // applied before a restart
