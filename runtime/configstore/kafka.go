@@ -64,9 +64,18 @@ func OpenKafka(ctx context.Context, newClient NewClient, topic string, replicati
 func (k *Kafka) Refresh(ctx context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// A fresh client each time: kgo's metadata cache of a long-lived one
+	// may still miss a topic created moments ago.
+	cons, err := k.newClient(
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{k.topic: {0: kgo.NewOffset().At(k.next)}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		return err
+	}
+	defer cons.Close()
 	var end kadm.ListedOffset
 	for attempt := 0; ; attempt++ {
-		ends, err := kadm.NewClient(k.cl).ListEndOffsets(ctx, k.topic)
+		ends, err := kadm.NewClient(cons).ListEndOffsets(ctx, k.topic)
 		if err != nil {
 			return fmt.Errorf("config topic %s: end offsets: %w", k.topic, err)
 		}
@@ -88,13 +97,6 @@ func (k *Kafka) Refresh(ctx context.Context) error {
 	if end.Offset <= k.next {
 		return nil
 	}
-	cons, err := k.newClient(
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{k.topic: {0: kgo.NewOffset().At(k.next)}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		return err
-	}
-	defer cons.Close()
 	for k.next < end.Offset {
 		fs := cons.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
