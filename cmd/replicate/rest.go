@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/metrics"
 	"github.com/tributary-cdc/tributary/runtime/rest"
@@ -36,6 +37,10 @@ func newObserver() *runtime.MetricsObserver {
 // REST API with /metrics on rest.port / listeners.
 func startREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *runtime.Worker, wc *runtime.WorkerConfig, obs *runtime.MetricsObserver,
 	fromFiles map[string]map[string]string, order []string) (*restAPI, error) {
+	// Bad config.providers settings fail the start, not each connector.
+	if _, err := config.NewProviders(wc.Raw); err != nil {
+		return nil, err
+	}
 	addr, err := rest.Addr(wc.Raw)
 	if err != nil {
 		return nil, err
