@@ -36,6 +36,7 @@ func (st *streamer) spill(xid uint32, lsn pglogrepl.LSN, data []byte) error {
 			st.spills = map[uint32]*spill{}
 		}
 		st.spills[xid] = sp
+		st.spilledTx.Add(1)
 	}
 	var hdr [12]byte
 	binary.BigEndian.PutUint64(hdr[:8], uint64(lsn))

@@ -45,6 +45,7 @@ type streamer struct {
 	protoV2  bool
 	stream   bool
 	received atomic.Uint64 // metrics/tests: messages decoded
+	spilledTx atomic.Int64 // streamed in-progress transactions spooled to disk
 
 	// decoder state: owned by the decoder goroutine.
 	cat      *pgx.Conn
