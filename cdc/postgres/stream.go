@@ -33,19 +33,19 @@ type wireMsg struct {
 // connection (answers keepalives, sends standby status updates with the
 // acknowledged LSN) and a decoder turns pgoutput messages into records.
 type streamer struct {
-	s        *settings
-	log      *slog.Logger
-	b        *builder
-	types    *typeCache
-	q        *queue
-	part     map[string]any
-	metrics  connector.Metrics
-	flushed  *atomic.Uint64 // LSN acknowledged through Commit
-	version  int            // server_version_num
-	protoV2  bool
-	stream   bool
-	received atomic.Uint64 // metrics/tests: messages decoded
-	spilledTx atomic.Int64 // streamed in-progress transactions spooled to disk
+	s         *settings
+	log       *slog.Logger
+	b         *builder
+	types     *typeCache
+	q         *queue
+	part      map[string]any
+	metrics   connector.Metrics
+	flushed   *atomic.Uint64 // LSN acknowledged through Commit
+	version   int            // server_version_num
+	protoV2   bool
+	stream    bool
+	received  atomic.Uint64 // metrics/tests: messages decoded
+	spilledTx atomic.Int64  // streamed in-progress transactions spooled to disk
 
 	// decoder state: owned by the decoder goroutine.
 	cat      *pgx.Conn
