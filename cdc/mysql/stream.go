@@ -99,7 +99,7 @@ func (r *reader) run(ctx context.Context) error {
 		if r.events > 0 {
 			backoff = time.Second
 		}
-		r.log.Warn("binlog connection lost; reconnecting", "err", err, "backoff", backoff, "file", r.resume.File, "pos", r.resume.Pos, "event", r.resume.Event, "row", r.resume.Row)
+		r.log.Warn("binlog connection lost; reconnecting", "err", firstLine(err), "backoff", backoff, "file", r.resume.File, "pos", r.resume.Pos, "event", r.resume.Event, "row", r.resume.Row)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -672,3 +672,12 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// firstLine drops the stack traces go-mysql's (pingcap) errors append.
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -111,7 +111,7 @@ func TestTypeMatrixGolden(t *testing.T) {
 				mustExec(t, conn, "UPDATE types SET vc = 'changed', d = 1.5, e = 'green', dtm6 = '2000-01-01 00:00:00.000001', u = '00000000-0000-0000-0000-000000000001' WHERE id = 101")
 				mustExec(t, conn, "DELETE FROM types WHERE id = 102")
 			}
-			want := len(typesRows)
+			want := 2*len(typesRows) - 1 // later modes snapshot the rows the default mode streamed
 			if mode.name == "default" {
 				want = 2*len(typesRows) + 1 + 2
 			}
@@ -154,7 +154,7 @@ func TestTypeMatrixGolden(t *testing.T) {
 					}
 				}
 			}
-			got := goldenDoc(t, snap, stream)
+			got := bytes.ReplaceAll(goldenDoc(t, snap, stream), []byte(db.Name), []byte("<db>"))
 			path := filepath.Join("testdata", "types_"+mode.name+".json")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
