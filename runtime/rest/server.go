@@ -958,14 +958,14 @@ func (s *Server) alterOffsets(w http.ResponseWriter, r *http.Request) error {
 	if err := readBody(r, &body); err != nil {
 		return err
 	}
+	if len(body.Offsets) == 0 {
+		return badRequest("Partitions / offsets need to be provided for an alter offsets request")
+	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	st, err := s.requireStopped(ctx, name)
 	if err != nil {
 		return err
-	}
-	if len(body.Offsets) == 0 {
-		return badRequest("Partitions / offsets need to be provided for an alter offsets request")
 	}
 	offs := make([]Offset, len(body.Offsets))
 	for i, o := range body.Offsets {
