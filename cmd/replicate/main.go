@@ -31,7 +31,11 @@ commands:
               run connectors in one process, as connect-standalone.sh
   distributed worker.properties
               run a worker of a distributed cluster (not available yet)
-  quickstart  start an embedded broker, throwaway databases and a pipeline (not available yet)
+  quickstart  [--duration 20s] [--keep]
+              start an embedded broker, throwaway MariaDB and PostgreSQL and
+              CDC pipelines crossing them, run a workload, verify every table
+  verify      --source-url URL --target-url URL --source-table T [flags]
+              compare a source and a target table row by row
   validate    worker.properties [connector files ...]
               check configs and print every problem, naming its key
   version     print the version
@@ -54,8 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "replicate distributed: not available yet; use replicate standalone")
 		return 2
 	case "quickstart":
-		fmt.Fprintln(stderr, "replicate quickstart: not available yet")
-		return 2
+		return quickstart(rest, stdout, stderr)
+	case "verify":
+		return verifyCmd(rest, stdout, stderr)
 	case "validate":
 		return validate(rest, stdout, stderr)
 	case "version", "--version", "-version":

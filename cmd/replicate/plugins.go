@@ -1,8 +1,12 @@
 package main
 
 import (
+	"github.com/tributary-cdc/tributary/cdc/mysql"
+	"github.com/tributary-cdc/tributary/cdc/postgres"
+	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/filestream"
+	jdbcsink "github.com/tributary-cdc/tributary/sinks/jdbc"
 )
 
 // newRegistry lists every connector class the binary ships.
@@ -10,5 +14,9 @@ func newRegistry() *connector.Registry {
 	return connector.NewRegistry(
 		filestream.Source{},
 		filestream.Sink{},
+		mysql.Plugin{},
+		postgres.Plugin{},
+		jdbc.SourcePlugin{},
+		jdbcsink.Plugin{},
 	)
 }
