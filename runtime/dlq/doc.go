@@ -3,10 +3,12 @@
 // backoff, error logging, the dead letter queue, and the trace text a failed
 // task shows in its status.
 //
-// A Handler belongs to one task. The worker's sink loop calls it at each stage
-// a record passes (KEY_CONVERTER, VALUE_CONVERTER, HEADER_CONVERTER,
-// TRANSFORMATION) through Execute, and gives the sink task Handler.TaskReporter
-// as TaskContext.Report for records the target rejects (TASK_PUT):
+// A Handler belongs to one task. The worker (runtime.DLQErrorReporters)
+// reports every record that fails at a stage — KEY_CONVERTER,
+// VALUE_CONVERTER, HEADER_CONVERTER, TRANSFORMATION, KAFKA_PRODUCE, or
+// TASK_PUT through the sink task's TaskContext.Report — with Report, after
+// retrying retriable conversion failures with Retry. Execute combines both
+// for callers that run the operation themselves:
 //
 //	ok, err := h.Execute(ctx, dlq.StageValueConverter, valueConverterClass, raw, func(ctx context.Context) error {
 //		s, v, err = conv.ToConnect(raw.Topic, hdrs, raw.Value)
