@@ -1081,6 +1081,14 @@ func (s *Server) listPlugins(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) error {
+	// As Connect (KIP-769): the plugin's own keys.
+	if s.opts.Registry != nil {
+		p, err := s.opts.Registry.Lookup(r.PathValue("plugin"))
+		if err != nil {
+			return &Error{Code: http.StatusNotFound, Message: err.Error()}
+		}
+		return writeJSON(w, http.StatusOK, p.Config().KeyInfos())
+	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	def, typ, err := s.h.ConfigDef(ctx, r.PathValue("plugin"))
