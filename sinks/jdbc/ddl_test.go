@@ -232,3 +232,39 @@ func TestTruncateAndQuoting(t *testing.T) {
 		expectRows(t, db, "SELECT id, name FROM "+table+" ORDER BY id", "3|n3_v0")
 	})
 }
+
+// TestLargeBatches: a batch with more than 65535 parameters, and (MariaDB)
+// one larger than max_allowed_packet, are split into several statements
+// inside the one transaction.
+func TestLargeBatches(t *testing.T) {
+	var fields []schema.Field
+	fields = append(fields, schema.Field{Name: "id", Schema: schema.Int32Schema})
+	for i := 0; i < 39; i++ {
+		fields = append(fields, schema.Field{Name: "c" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26)), Schema: schema.OptionalInt32})
+	}
+	wide := schema.NewStructSchema("wide", fields...)
+	blob := schema.NewStructSchema("blob", schema.Field{Name: "id", Schema: schema.Int32Schema}, schema.Field{Name: "b", Schema: schema.OptionalString})
+	forEachDB(t, func(t *testing.T, hdb *harness.Database) {
+		db := hdb.Open(t)
+		task := startTask(t, sinkConfig(hdb, "topics", "wide,blobs", "auto.create", "true", "insert.mode", "upsert",
+			"pk.mode", "record_value", "pk.fields", "id", "batch.size", "100000"), nil)
+		var recs []schema.Record
+		for i := 0; i < 2000; i++ { // 2000 rows × 40 columns = 80000 parameters
+			vals := []any{int32(i)}
+			for j := 1; j < len(fields); j++ {
+				vals = append(vals, int32(i+j))
+			}
+			recs = append(recs, record("wide", 0, int64(i), nil, nil, wide, structOf(wide, vals...)))
+		}
+		big := strings.Repeat("y", 1<<20)
+		for i := 0; i < 20 && hdb.Kind == harness.KindMariaDB; i++ { // 20 MiB of text, more than max_allowed_packet (16 MiB)
+			recs = append(recs, record("blobs", 0, int64(i), nil, nil, blob, structOf(blob, int32(i), big)))
+		}
+		mustPut(t, task, recs...)
+		mustFlush(t, task)
+		expectRows(t, db, "SELECT COUNT(*), SUM(id) FROM wide", "2000|1999000")
+		if hdb.Kind == harness.KindMariaDB {
+			expectRows(t, db, "SELECT COUNT(*), SUM(LENGTH(b)) FROM blobs", "20|20971520")
+		}
+	})
+}
