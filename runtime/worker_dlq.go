@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -129,4 +131,30 @@ func retryFromConnect(ctx context.Context, rep ErrorReporter, c schema.Converter
 		return err
 	})
 	return b, err
+}
+
+// retryPut runs a sink task's Put, giving it the same batch again while it
+// fails with a retriable error (a database outage is retried, never
+// dead-lettered): with the connector's errors.retry.delay.max.ms as the
+// backoff cap when the reporter is runtime/dlq's, else 100 ms doubling to
+// 10 s. It returns nil, the first non-retriable error, or an error once ctx
+// ends.
+func retryPut(ctx context.Context, rep ErrorReporter, log *slog.Logger, op func(context.Context) error) error {
+	if r, ok := rep.(*dlqReporter); ok {
+		return r.h.RetryPut(ctx, op)
+	}
+	b := dlq.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
+	for {
+		err := op(ctx)
+		if err == nil || !errors.Is(err, connector.ErrRetriable) {
+			return err
+		}
+		d := b.Next()
+		log.Warn("put failed; retrying the same batch", "err", err, "backoff", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+		}
+	}
 }

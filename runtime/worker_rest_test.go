@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/dlq"
@@ -559,5 +560,86 @@ func TestConverterRetriedPerRetryTimeout(t *testing.T) {
 	}
 	if v := metricValue(fams, "kafka_connect_task_error_deadletterqueue_produce_requests", "flaky"); v != 0 {
 		t.Errorf("dead-lettered %v records", v)
+	}
+}
+
+// outageSink fails Put with a retriable error while down > 0 (a database
+// outage), then keeps what it is given.
+type outageSink struct {
+	mu   *sync.Mutex
+	down *int
+	got  *[]string
+}
+
+func (p outageSink) Class() string                         { return "test.OutageSink" }
+func (p outageSink) Aliases() []string                     { return nil }
+func (p outageSink) Type() connector.Type                  { return connector.Sink }
+func (p outageSink) Version() string                       { return "1" }
+func (p outageSink) Config() *config.Def                   { return config.NewDef() }
+func (p outageSink) Validate(*config.Values) config.Errors { return nil }
+func (p outageSink) NewTask() connector.SinkTask           { return p }
+func (p outageSink) Start(context.Context, map[string]string, connector.TaskContext) error {
+	return nil
+}
+func (p outageSink) Flush(context.Context) error { return nil }
+func (p outageSink) Stop() error                 { return nil }
+func (p outageSink) TaskConfigs(_ context.Context, cfg map[string]string, _ int) ([]map[string]string, error) {
+	return []map[string]string{cfg}, nil
+}
+
+func (p outageSink) Put(_ context.Context, recs []schema.Record) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if *p.down > 0 {
+		*p.down--
+		return connector.Retriable(errors.New("connection refused"))
+	}
+	for _, r := range recs {
+		*p.got = append(*p.got, fmt.Sprint(r.Value))
+	}
+	return nil
+}
+
+func TestSinkOutageRetriedNotDeadLettered(t *testing.T) {
+	var mu sync.Mutex
+	down := 3
+	var got []string
+	sink := outageSink{&mu, &down, &got}
+	e := startRESTWorker(t, t.TempDir(), nil, func(o *runtime.Options) {
+		o.Registry = connector.NewRegistry(filestream.Source{}, filestream.Sink{}, sink)
+	})
+	cl, err := e.w.KafkaClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "rows"); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"r1", "r2"} {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "rows", Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.call(t, "PUT", "/connectors/db/config", map[string]string{
+		"connector.class": "test.OutageSink", "topics": "rows", "errors.retry.delay.max.ms": "20",
+		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "rows-dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+	}, 201, nil)
+	waitFor(t, "rows written after the outage", 20*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 2
+	})
+	fams := e.scrape(t)
+	if v := metricValue(fams, "kafka_connect_task_error_total_retries", "db"); v != 3 {
+		t.Errorf("retries %v, want 3", v)
+	}
+	if v := metricValue(fams, "kafka_connect_task_error_deadletterqueue_produce_requests", "db") +
+		metricValue(fams, "kafka_connect_task_error_total_record_failures", "db"); v != 0 {
+		t.Errorf("outage counted as record failures: %v", v)
+	}
+	if st := e.status(t, "db"); st.Tasks[0].State != "RUNNING" {
+		t.Errorf("status %+v", st)
 	}
 }
