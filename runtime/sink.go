@@ -205,27 +205,19 @@ func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 	s.mu.Lock()
 	s.raw = raw
 	s.mu.Unlock()
-	backoff := 100 * time.Millisecond
-	for len(batch) > 0 {
+	if len(batch) > 0 {
 		start := time.Now()
-		err := s.task.Put(ctx, batch)
-		if err == nil {
+		// Retriable failures get the same batch again, with jittered
+		// backoff capped by errors.retry.delay.max.ms (worker_dlq.go).
+		err := retryPut(ctx, s.parts.errs, t.log, func(ctx context.Context) error { return s.task.Put(ctx, batch) })
+		switch {
+		case err == nil:
 			t.w.opts.Observer.SinkPut(t.conn, t.id, len(batch), time.Since(start))
-			break
-		}
-		if ctx.Err() != nil {
+		case ctx.Err() != nil:
 			return nil
-		}
-		if !errors.Is(err, connector.ErrRetriable) {
+		default:
 			return fmt.Errorf("put: %w", err)
 		}
-		t.log.Warn("put failed; retrying the same batch", "err", err, "backoff", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return nil
-		}
-		backoff = min(backoff*2, 10*time.Second)
 	}
 	s.mu.Lock()
 	s.raw = nil
