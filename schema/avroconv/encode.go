@@ -639,13 +639,7 @@ func minimalTwos(buf *[8]byte, n int64) []byte {
 // writeJSONDefault encodes an Avro default (JSON) as binary of type t; for a
 // union the default belongs to the first branch.
 func writeJSONDefault(w *avro.Writer, t *avroType, v any) error {
-	num := func() (json.Number, error) {
-		n, ok := v.(json.Number)
-		if !ok {
-			return "", fmt.Errorf("expected a number, got %v", v)
-		}
-		return n, nil
-	}
+	num := func() (json.Number, error) { return asNumber(v) }
 	switch t.kind {
 	case "null":
 		if v != nil {

@@ -299,12 +299,18 @@ func (tc *toConnect) convert(t *avroType, forceOptional bool, fieldDef any, hasF
 				return nil, nil, err
 			}
 			b = schema.NewBuilder(schema.TypeArray).Items(is)
+			// Items that take no bytes (empty records) cannot be bounded by the
+			// input length, so their count is capped.
+			zeroSize := minSize(t.items, map[*avroType]bool{}) == 0
 			dec = func(r *avro.Reader) (any, error) {
 				a := []any{}
 				for {
 					n, _ := r.ReadBlockHeader()
 					if n == 0 || r.Error != nil {
 						return a, r.Error
+					}
+					if n < 0 || (zeroSize && int64(len(a))+n > maxZeroSizeItems) {
+						return nil, fmt.Errorf("array block of %d items is not acceptable", n)
 					}
 					for ; n > 0; n-- {
 						if r.Error != nil {
@@ -466,13 +472,7 @@ func defaultFromAvro(s *schema.Schema, t *avroType, v any) (any, error) {
 			return defaultFromAvro(s, br, v)
 		}
 	}
-	num := func() (json.Number, error) {
-		n, ok := v.(json.Number)
-		if !ok {
-			return "", fmt.Errorf("expected a number, got %v", v)
-		}
-		return n, nil
-	}
+	num := func() (json.Number, error) { return asNumber(v) }
 	switch s.Type {
 	case schema.TypeInt8, schema.TypeInt16, schema.TypeInt32, schema.TypeInt64:
 		n, err := num()
@@ -623,4 +623,45 @@ func defaultFromAvro(s *schema.Schema, t *avroType, v any) (any, error) {
 		return st, nil
 	}
 	return nil, fmt.Errorf("unsupported default for %s", s)
+}
+
+// maxZeroSizeItems caps arrays whose items take no bytes.
+const maxZeroSizeItems = 1 << 16
+
+// minSize is the fewest bytes one value of t takes in Avro binary.
+func minSize(t *avroType, active map[*avroType]bool) int {
+	switch t.kind {
+	case "null":
+		return 0
+	case "float":
+		return 4
+	case "double":
+		return 8
+	case "fixed":
+		return t.size
+	case "record":
+		if active[t] {
+			return 1
+		}
+		active[t] = true
+		defer delete(active, t)
+		n := 0
+		for _, f := range t.fields {
+			n += minSize(f.typ, active)
+		}
+		return n
+	}
+	return 1
+}
+
+// asNumber accepts a parsed JSON number or one of the number forms
+// fromConnect builds defaults with.
+func asNumber(v any) (json.Number, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return x, nil
+	case int, int64, javaDouble, javaFloat:
+		return json.Number(appendJSON(nil, x)), nil
+	}
+	return "", fmt.Errorf("expected a number, got %v", v)
 }
