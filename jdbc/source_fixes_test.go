@@ -35,7 +35,12 @@ func TestLateCommitTimestamp(t *testing.T) {
 				if err := tx.Commit(); err != nil {
 					t.Fatal(err)
 				}
-				second := names(pollFor(t, task, 2*time.Second))
+				var second []string
+				if safe {
+					second = names(append(pollUntil(t, task, 2, 5*time.Second), drain(t, task)...))
+				} else {
+					second = names(pollFor(t, task, 300*time.Millisecond))
+				}
 				all := append(append([]string{}, first...), second...)
 				t.Logf("before commit %v, after commit %v", first, second)
 				if safe {
@@ -102,7 +107,8 @@ func TestOutOfOrderIncrementing(t *testing.T) {
 					t.Fatal(err)
 				}
 				f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('after', $NOW)`) // id 4
-				second := pollFor(t, task, 2*time.Second)
+				want := map[bool]int{false: 1, true: 2}[safe]
+				second := pollUntil(t, task, want, 5*time.Second)
 				third := drain(t, task)
 				offs.commit(second)
 				offs.commit(third)

@@ -258,3 +258,17 @@ func pollFor(t *testing.T, task *SourceTask, d time.Duration) []schema.Record {
 	}
 	return all
 }
+
+// pollUntil polls until n records arrived or d passed.
+func pollUntil(t *testing.T, task *SourceTask, n int, d time.Duration) []schema.Record {
+	t.Helper()
+	var all []schema.Record
+	for end := time.Now().Add(d); len(all) < n && time.Now().Before(end); {
+		recs, err := task.Poll(context.Background())
+		if err != nil {
+			t.Fatalf("Poll: %v", err)
+		}
+		all = append(all, recs...)
+	}
+	return all
+}

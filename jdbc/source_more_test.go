@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/tributary-cdc/tributary/integration/harness"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -342,4 +343,57 @@ func TestTimeZone(t *testing.T) {
 			t.Errorf("second poll %v, want [b]", got)
 		}
 	})
+}
+
+// TestSurvivesServerRestart: a database restart while the task runs is a
+// transient error: the task retries and carries on where it was.
+func TestSurvivesServerRestart(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		f := newFixture(t, b)
+		f.exec(t, ordersDDL)
+		f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('a', '2024-01-01 00:00:01')`)
+		task := startTask(t, f.config("mode", "incrementing", "table.whitelist", "orders"), nil)
+		if got := ids(drain(t, task)); !eqInts(got, []int64{1}) {
+			t.Fatalf("before restart %v", got)
+		}
+		var err error
+		if b.name == "mariadb" {
+			err = harness.MariaDBServer(t).Restart(t.Context())
+		} else {
+			err = harness.PostgresServer(t).Restart(t.Context())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sql = f.db.Open(t) // the fixture's pooled connections died with the server
+		f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('b', '2024-01-01 00:00:02')`)
+		if got := ids(pollUntil(t, task, 1, 20*time.Second)); !eqInts(got, []int64{2}) {
+			t.Fatalf("after restart %v, want [2]", got)
+		}
+	})
+}
+
+func TestTimestampGranularity(t *testing.T) {
+	ts := time.Date(2024, 2, 29, 12, 34, 56, 123456789, time.UTC)
+	cases := map[string]any{
+		"connect_logical":            ts,
+		"micros_long":                ts.UnixMicro(),
+		"nanos_long":                 ts.UnixNano(),
+		"micros_string":              "1709210096123456",
+		"nanos_string":               "1709210096123456789",
+		"micros_iso_datetime_string": "2024-02-29T12:34:56.123456",
+		"nanos_iso_datetime_string":  "2024-02-29T12:34:56.123456789",
+	}
+	for g, want := range cases {
+		cv := converter{d: dialect{zone: time.UTC}, granularity: g}
+		c := &colDesc{Name: "t", Kind: kTimestamp}
+		c.Schema = c.schema(g)
+		got, err := cv.value(c, ts)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %#v, %v; want %#v", g, got, err, want)
+		}
+		if err := schema.Validate(c.Schema, got); err != nil {
+			t.Errorf("%s: %v", g, err)
+		}
+	}
 }
