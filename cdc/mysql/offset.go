@@ -185,6 +185,9 @@ type sourceInfo struct {
 	thread   int64 // 0 → null
 }
 
+// srcRowIndex is the position of "row" in the source struct.
+const srcRowIndex = 14
+
 func (b *sourceBlock) build(si *sourceInfo) *schema.Struct {
 	v := make([]any, 17)
 	v[0] = cdc.Version

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -455,6 +457,9 @@ func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replicat
 		return nil
 	}
 	n := len(e.Rows) / step
+	var srcTmpl *schema.Struct
+	var offTmpl map[string]any
+	var after position
 	if !r.inTxn {
 		r.beginTxn(uint32(0), h)
 	}
@@ -476,14 +481,28 @@ func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replicat
 		if r.s.skip[string(op)] {
 			continue
 		}
-		before := position{File: r.txnFile, Pos: r.txnPos, GTIDs: r.txnGTIDs, Event: r.evIdx, Row: int64(i), ServerID: r.txnServerID, TsSec: int64(h.Timestamp)}
-		after := before
-		after.Row = int64(i) + 1
-		si := sourceInfo{
-			tsMs: r.txnTsMs, snapshot: cdc.SnapshotFalse, db: tbl.db, table: tbl.name, serverID: int64(h.ServerID),
-			gtid: r.txnGTID, file: r.file, pos: int64(r.txnPos), row: int32(i), thread: r.thread,
+		if srcTmpl == nil {
+			// built once per rows event: only the row index differs per row
+			si := sourceInfo{
+				tsMs: r.txnTsMs, snapshot: cdc.SnapshotFalse, db: tbl.db, table: tbl.name, serverID: int64(h.ServerID),
+				gtid: r.txnGTID, file: r.file, pos: int64(r.txnPos), thread: r.thread,
+			}
+			srcTmpl = r.t.source.build(&si)
+			base := position{File: r.txnFile, Pos: r.txnPos, GTIDs: r.txnGTIDs, Event: r.evIdx, ServerID: r.txnServerID, TsSec: int64(h.Timestamp)}
+			offTmpl = base.offsetMap()
+			after = base
 		}
-		if err := r.emitRow(ctx, tbl, op, e, i, &si, before, after); err != nil {
+		src := &schema.Struct{Schema: srcTmpl.Schema, Values: slices.Clone(srcTmpl.Values)}
+		src.Values[srcRowIndex] = int32(i)
+		after.Row = int64(i) + 1
+		rowOffset := func(row int) map[string]any {
+			m := maps.Clone(offTmpl)
+			if row > 0 {
+				m[offRow] = int64(row)
+			}
+			return m
+		}
+		if err := r.emitRow(ctx, tbl, op, e, i, src, rowOffset); err != nil {
 			return err
 		}
 		r.resume = after
@@ -491,7 +510,10 @@ func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replicat
 	return nil
 }
 
-func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replication.RowsEvent, i int, si *sourceInfo, before, after position) error {
+// emitRow emits the records of row i of a rows event. offset(k) is the
+// offset saying k rows of the event are done: every record but the row's last
+// carries offset(i), the last carries offset(i+1).
+func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replication.RowsEvent, i int, src *schema.Struct, offset func(int) map[string]any) error {
 	t := r.t
 	now := time.Now()
 	var buf [3]schema.Record
@@ -512,13 +534,13 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 		if err != nil {
 			return fatal(err)
 		}
-		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, val, t.source.build(si), r.count(tbl), now)))
+		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, val, src, r.count(tbl), now)))
 	case cdc.OpDelete:
 		key, val, err := tbl.rowValue(e.Rows[i], true)
 		if err != nil {
 			return fatal(err)
 		}
-		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, val, nil, t.source.build(si), r.count(tbl), now)))
+		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, val, nil, src, r.count(tbl), now)))
 		if r.s.tombstones && key != nil {
 			recs = append(recs, mk(key, nil))
 		}
@@ -532,17 +554,17 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 			return fatal(err)
 		}
 		if tbl.keySchema != nil && !keyEqual(bk, ak) {
-			d := mk(bk, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, bv, nil, t.source.build(si), r.count(tbl), now))
+			d := mk(bk, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, bv, nil, src, r.count(tbl), now))
 			d.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(ak)}}
 			recs = append(recs, d)
 			if r.s.tombstones {
 				recs = append(recs, mk(bk, nil))
 			}
-			c := mk(ak, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, av, t.source.build(si), r.count(tbl), now))
+			c := mk(ak, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, av, src, r.count(tbl), now))
 			c.Headers = []schema.Header{{Key: cdc.HeaderOldKey, Value: keyJSON(bk)}}
 			recs = append(recs, c)
 		} else {
-			recs = append(recs, mk(ak, cdc.NewEnvelope(tbl.envSchema, cdc.OpUpdate, bv, av, t.source.build(si), r.count(tbl), now)))
+			recs = append(recs, mk(ak, cdc.NewEnvelope(tbl.envSchema, cdc.OpUpdate, bv, av, src, r.count(tbl), now)))
 		}
 	}
 	if r.s.txnMetadata && !r.metaBegun {
@@ -551,7 +573,7 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 		if err := t.emit(ctx, schema.Record{
 			Topic: r.s.txnTopic, Partition: -1,
 			KeySchema: cdc.TransactionKeySchema, Key: k, ValueSchema: cdc.TransactionValueSchema, Value: v,
-			SourcePartition: t.partition, SourceOffset: before.offsetMap(),
+			SourcePartition: t.partition, SourceOffset: offset(i),
 		}); err != nil {
 			return err
 		}
@@ -559,10 +581,10 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 	var beforeMap map[string]any
 	for j := range recs {
 		if j == len(recs)-1 {
-			recs[j].SourceOffset = after.offsetMap()
+			recs[j].SourceOffset = offset(i + 1)
 		} else {
 			if beforeMap == nil {
-				beforeMap = before.offsetMap()
+				beforeMap = offset(i)
 			}
 			recs[j].SourceOffset = beforeMap
 		}
