@@ -200,7 +200,7 @@ func (s *sourceRun) commit(ctx context.Context) error {
 		offs = append(offs, o)
 	}
 	start := time.Now()
-	err := s.t.w.store.Put(ctx, s.t.conn, entries)
+	err := s.t.offsetStore().Put(ctx, s.t.conn, entries) // per-task writer in distributed mode (distributed_tasks.go)
 	s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
 	if err != nil {
 		return fmt.Errorf("commit offsets: %w", err)
