@@ -532,3 +532,35 @@ func TestFromMapEmbedded(t *testing.T) {
 		t.Fatalf("subjects %v", subjects)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	reg := fakeRegistry(t)
+	c := newConv(t, reg.URL(), nil)
+	env, v := debeziumCreate()
+	s, sv := allTypes()
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				schemaOf, val, topic := env, any(v), "a"
+				if (i+g)%2 == 0 {
+					schemaOf, val, topic = s, sv, "b"
+				}
+				b, err := c.FromConnect(topic, nil, schemaOf, val)
+				if err == nil {
+					_, _, err = c.ToConnect(topic, nil, b)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -453,3 +453,37 @@ func TestJavaNumberFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	c := New(DefaultConfig())
+	env, v, key, kv := debeziumCreate()
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 100; i++ {
+				s, val := env, any(v)
+				if (i+g)%2 == 0 {
+					s, val = key, kv
+				}
+				b, err := c.FromConnect("t", nil, s, val)
+				if err == nil {
+					var got any
+					_, got, err = c.ToConnect("t", nil, b)
+					if err == nil && !schema.EqualValues(got, val) {
+						err = errors.New("value changed")
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
