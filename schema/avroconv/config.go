@@ -54,7 +54,8 @@ type Config struct {
 	// (auto.register.schemas, default true).
 	AutoRegister bool
 	// UseLatestVersion writes with the subject's latest registered schema
-	// instead of the one derived from the record (use.latest.version).
+	// instead of the one derived from the record (use.latest.version); as in
+	// Confluent's serializer it applies only with AutoRegister off.
 	UseLatestVersion bool
 	// SubjectStrategy is TopicNameStrategy (default), RecordNameStrategy or
 	// TopicRecordNameStrategy.

@@ -208,7 +208,13 @@ func (c *Converter) writerFor(topic string, s *schema.Schema) (*writer, error) {
 	defer cancel()
 	w = &writer{}
 	writerType := d.avro
+	// As Confluent's serializer: auto.register.schemas wins over
+	// use.latest.version, which wins over a plain lookup.
 	switch {
+	case c.cfg.AutoRegister:
+		if w.id, err = c.reg.Register(ctx, subject, d.text); err != nil {
+			return nil, fmt.Errorf("avroconv: %w", err)
+		}
 	case c.cfg.UseLatestVersion:
 		id, text, err := c.reg.Latest(ctx, subject)
 		if err != nil {
@@ -218,10 +224,6 @@ func (c *Converter) writerFor(topic string, s *schema.Schema) (*writer, error) {
 			return nil, fmt.Errorf("avroconv: latest schema of %s (id %d): %w", subject, id, err)
 		}
 		w.id = id
-	case c.cfg.AutoRegister:
-		if w.id, err = c.reg.Register(ctx, subject, d.text); err != nil {
-			return nil, fmt.Errorf("avroconv: %w", err)
-		}
 	default:
 		if w.id, err = c.reg.Lookup(ctx, subject, d.text); err != nil {
 			return nil, fmt.Errorf("avroconv: %w", err)
