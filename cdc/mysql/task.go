@@ -265,7 +265,15 @@ func (t *Task) Poll(ctx context.Context) ([]schema.Record, error) {
 			select {
 			case first = <-t.queue:
 			default:
-				return nil, t.getErr()
+				if err := t.getErr(); err != nil {
+					return nil, err
+				}
+				// finished (initial_only): idle without spinning
+				select {
+				case <-timer.C:
+				case <-ctx.Done():
+				}
+				return nil, nil
 			}
 		case <-timer.C:
 			return nil, nil
