@@ -80,6 +80,7 @@ func BenchmarkUpsertLoad(b *testing.B) {
 					mustFlush(b, task)
 					b.StopTimer()
 					task.Stop()
+					dropTable(b, db, table) // leave the server as the other run finds it
 					b.StartTimer()
 				}
 				b.ReportMetric(float64(benchRowsN)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -91,6 +92,9 @@ func BenchmarkUpsertLoad(b *testing.B) {
 					createRawTable(b, db, kind, table)
 					b.StartTimer()
 					rawUpsertLoad(b, db, kind, table, benchRowsN, 3000)
+					b.StopTimer()
+					dropTable(b, db, table)
+					b.StartTimer()
 				}
 				b.ReportMetric(float64(benchRowsN)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			})
@@ -183,5 +187,11 @@ func rawUpsertLoad(b testing.TB, db *sqlx.DB, kind harness.Kind, table string, r
 		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func dropTable(b testing.TB, db *sqlx.DB, table string) {
+	if _, err := db.Exec("DROP TABLE " + table); err != nil {
+		b.Fatal(err)
 	}
 }
