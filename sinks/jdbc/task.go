@@ -122,7 +122,13 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 // reported; Put fails when the reporter refuses it. A retriable failure
 // returns an error wrapping connector.ErrRetriable: the runtime hands the
 // same records again, and records already buffered are recognised by their
-// offsets and not buffered twice.
+// offsets and not buffered twice. Records must therefore carry their Kafka
+// partition and offset: one at or below the highest offset this task already
+// accepted for its partition is taken for a redelivery and ignored.
+//
+// The errant-record reporter may be called during Put for any record handed
+// to Put since the last successful Flush (a table batch written because it
+// reached batch.size), and during Flush.
 func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
 	if t.cancelStop != nil {
 		var cancel context.CancelFunc
