@@ -7,8 +7,8 @@
 # Uses sudo only when not root. Fails loudly when a package cannot be installed.
 set -euo pipefail
 
-required=(mariadb-server postgresql kcat curl python3-confluent-kafka python3-requests)
-optional=(python3-avro) # installed when the distribution has it
+required=(mariadb-server postgresql kcat curl python3-confluent-kafka python3-requests python3-avro)
+optional=() # installed when the distribution has them
 
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
