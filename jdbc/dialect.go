@@ -314,7 +314,8 @@ func (d dialect) listTables(ctx context.Context, db *sqlx.DB, c *sourceConfig) (
 			q += "table_schema LIKE ?"
 			args = append(args, *c.catalogPattern)
 		} else {
-			q += "table_schema = DATABASE()"
+			// The URL's database; without one, every user database.
+			q += "(table_schema = DATABASE() OR (DATABASE() IS NULL AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))"
 		}
 		q += " ORDER BY table_schema, table_name"
 	} else {

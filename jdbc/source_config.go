@@ -121,8 +121,6 @@ func SourceDef() *config.Def {
 		Doc: "Table mode: topic = prefix + table name. Query mode: the full topic name."})
 	d.Define(config.Key{Name: "timestamp.delay.interval.ms", Type: config.Long, Default: int64(0), Importance: config.High, Group: g, Validator: config.AtLeast(0),
 		Doc: "How long a row must be old (by the database clock) before it is read."})
-	d.Define(config.Key{Name: "db.timezone.session", Type: config.Boolean, Default: true, Importance: config.Low, Group: g, Internal: true,
-		Doc: "Set the session time zone to db.timezone (MySQL/MariaDB, PostgreSQL)."})
 	d.Define(config.Key{Name: "max.buffer.size", Type: config.Int, Default: 0, Importance: config.Low, Group: g, Doc: "Accepted for compatibility; rows are streamed, never buffered beyond batch.max.rows."})
 	d.Define(config.Key{Name: "poll.linger.ms", Type: config.Int, Default: 5000, Importance: config.Low, Group: g, Doc: "Accepted for compatibility."})
 	d.Define(config.Key{Name: "date.calendar.system", Type: config.String, Default: "LEGACY", Importance: config.Low, Group: g,
