@@ -218,6 +218,8 @@ type settings struct {
 	retryMax                              time.Duration
 	streaming                             string
 	spillDir                              string
+
+	boxPrefix, boxDB any // source.name and source.db, boxed once
 }
 
 func parseSettings(raw map[string]string) (*settings, error) {
@@ -299,6 +301,7 @@ func settingsFrom(v *config.Values) (*settings, error) {
 		transactionTopic: v.String(keyTopicPrefix) + "." + v.String(keyTransactionTopic),
 	}
 	s.heartbeatTopic = v.String(keyHeartbeatPrefix) + "." + s.prefix
+	s.boxPrefix, s.boxDB = s.prefix, s.dbname
 	if s.snapshotMode == "schema_only" {
 		s.snapshotMode = "no_data"
 	}

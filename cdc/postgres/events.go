@@ -35,18 +35,18 @@ func sourceBlock(s *settings, t *table, snapshot string, ts time.Time, txid uint
 	v := make([]any, srcFields)
 	v[srcVersion] = cdc.Version
 	v[srcConnector] = "postgresql"
-	v[srcName] = s.prefix
+	v[srcName] = s.boxPrefix
 	ns := ts.UnixNano()
 	v[srcTsMs] = ns / 1e6
 	v[srcSnapshot] = snapshot
-	v[srcDB] = s.dbname
+	v[srcDB] = s.boxDB
 	if seq != "" {
 		v[srcSequence] = seq
 	}
 	v[srcTsUs] = ns / 1e3
 	v[srcTsNs] = ns
-	v[srcSchema] = t.def.schema
-	v[srcTable] = t.def.name
+	v[srcSchema] = t.boxSchema
+	v[srcTable] = t.boxName
 	if txid != 0 {
 		v[srcTxID] = int64(txid)
 	}
@@ -70,6 +70,37 @@ func sequence(commit, lsn pglogrepl.LSN) string {
 	b = append(b, ',', '"')
 	b = strconv.AppendUint(b, uint64(lsn), 10)
 	return string(append(b, '"', ']'))
+}
+
+// Operation codes as interface values (no allocation per event).
+var (
+	opCreate   any = string(cdc.OpCreate)
+	opUpdate   any = string(cdc.OpUpdate)
+	opDelete   any = string(cdc.OpDelete)
+	opRead     any = string(cdc.OpRead)
+	opTruncate any = string(cdc.OpTruncate)
+)
+
+// envelope fills an envelope value like cdc.NewEnvelope, with the
+// operation pre-boxed.
+func envelope(env *schema.Schema, op any, before, after, source, txn *schema.Struct, now time.Time) *schema.Struct {
+	v := make([]any, 8)
+	if before != nil {
+		v[cdc.EnvBefore] = before
+	}
+	if after != nil {
+		v[cdc.EnvAfter] = after
+	}
+	v[cdc.EnvSource] = source
+	if txn != nil {
+		v[cdc.EnvTransaction] = txn
+	}
+	v[cdc.EnvOp] = op
+	ns := now.UnixNano()
+	v[cdc.EnvTsMs] = ns / 1e6
+	v[cdc.EnvTsUs] = ns / 1e3
+	v[cdc.EnvTsNs] = ns
+	return &schema.Struct{Schema: env, Values: v}
 }
 
 // dataRecord builds a change-event record; key may be nil (no key).

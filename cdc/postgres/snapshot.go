@@ -190,7 +190,7 @@ func (sn *snapshotter) readTable(ctx context.Context, tx pgx.Tx, t *table, estim
 			now = time.Now()
 		}
 		src := sourceBlock(sn.s, t, cdc.SnapshotTrue, now, 0, sn.cp, sequence(0, sn.cp))
-		env := cdc.NewEnvelope(t.envelope, cdc.OpRead, nil, after, src, nil, now)
+		env := envelope(t.envelope, opRead, nil, after, src, nil, now)
 		it := snapItem{rec: dataRecord(t, key, env, sn.part, nil, now), src: src, tableFirst: n == 1}
 		if prev != nil {
 			select {

@@ -80,23 +80,6 @@ func (st *streamer) streamAbort(xid, subxid uint32) {
 	sp.aborted[subxid] = true
 }
 
-// streamXid returns the (sub)transaction id of a streamed change message.
-func streamXid(m pglogrepl.Message) (uint32, bool) {
-	switch x := m.(type) {
-	case *pglogrepl.InsertMessageV2:
-		return x.Xid, true
-	case *pglogrepl.UpdateMessageV2:
-		return x.Xid, true
-	case *pglogrepl.DeleteMessageV2:
-		return x.Xid, true
-	case *pglogrepl.TruncateMessageV2:
-		return x.Xid, true
-	case *pglogrepl.RelationMessageV2:
-		return x.Xid, true
-	}
-	return 0, false
-}
-
 // streamCommit replays a spooled transaction as BEGIN, its changes, COMMIT.
 func (st *streamer) streamCommit(ctx context.Context, m *pglogrepl.StreamCommitMessageV2) error {
 	sp := st.spills[m.Xid]
@@ -131,15 +114,12 @@ func (st *streamer) streamCommit(ctx context.Context, m *pglogrepl.StreamCommitM
 			if _, err := io.ReadFull(r, buf); err != nil {
 				return fmt.Errorf("replay streamed transaction %d: %w", m.Xid, err)
 			}
-			msg, err := pglogrepl.ParseV2(buf, true)
-			if err != nil {
-				return fmt.Errorf("replay streamed transaction %d: decode %q: %w", m.Xid, buf[0], err)
-			}
-			if sub, ok := streamXid(msg); ok && sp.aborted[sub] {
+			// Streamed messages carry their (sub)transaction id first.
+			if len(buf) >= 5 && sp.aborted[binary.BigEndian.Uint32(buf[1:5])] {
 				continue
 			}
-			if err := st.dispatch(ctx, lsn, msg); err != nil {
-				return err
+			if err := st.decodeMsg(ctx, lsn, buf, true); err != nil {
+				return fmt.Errorf("replay streamed transaction %d: %w", m.Xid, err)
 			}
 		}
 	}

@@ -48,21 +48,24 @@ type streamer struct {
 	spilledTx atomic.Int64  // streamed in-progress transactions spooled to disk
 
 	// decoder state: owned by the decoder goroutine.
-	cat      *pgx.Conn
-	rels     map[uint32]*table
-	pushed   position      // offset of the last queued record
-	proc     pglogrepl.LSN // restart point: end of the last complete transaction or heartbeat position
-	lastCmt  pglogrepl.LSN // commit LSN of the last complete transaction
-	skip     *position     // resume: events of this transaction already emitted
-	keepPos  pglogrepl.LSN // last keepalive's server position
-	inTx     bool
-	tx       txState
-	pending  *heldRecord
-	inStream bool
-	streamX  uint32
-	spills   map[uint32]*spill
-	lastHB   time.Time
-	skipped  int64 // events skipped on resume (already emitted)
+	cat        *pgx.Conn
+	rels       map[uint32]*table
+	pushed     position      // offset of the last queued record
+	proc       pglogrepl.LSN // restart point: end of the last complete transaction or heartbeat position
+	lastCmt    pglogrepl.LSN // commit LSN of the last complete transaction
+	skip       *position     // resume: events of this transaction already emitted
+	keepPos    pglogrepl.LSN // last keepalive's server position
+	inTx       bool
+	tx         txState
+	pending    *heldRecord
+	inStream   bool
+	streamX    uint32
+	spills     map[uint32]*spill
+	lastHB     time.Time
+	skipped    int64 // events skipped on resume (already emitted)
+	rc         rowChange
+	boxProc    any
+	boxProcVal pglogrepl.LSN
 }
 
 // heldRecord is the last record of the current transaction, held back
@@ -85,6 +88,9 @@ type txState struct {
 	nAt      int64
 	skipping bool
 	begun    bool // BEGIN event emitted (transaction metadata)
+
+	// Values shared by every event of the transaction, boxed once.
+	boxTsMs, boxTsUs, boxTsNs, boxXid, boxCommit, boxTsUsec any
 }
 
 // startReplication issues START_REPLICATION for the slot.
@@ -379,7 +385,20 @@ func (st *streamer) handle(ctx context.Context, lsn pglogrepl.LSN, data []byte) 
 			return st.spill(st.streamX, lsn, data)
 		}
 	}
-	msg, err := pglogrepl.ParseV2(data, st.inStream)
+	return st.decodeMsg(ctx, lsn, data, st.inStream)
+}
+
+// decodeMsg decodes one message: row changes on a copy-free fast path,
+// everything else with pglogrepl.
+func (st *streamer) decodeMsg(ctx context.Context, lsn pglogrepl.LSN, data []byte, inStream bool) error {
+	ok, err := decodeRowChange(data, inStream, &st.rc)
+	if err != nil {
+		return fmt.Errorf("decode pgoutput message %q at %s: %w", data[0], lsn, err)
+	}
+	if ok {
+		return st.rowChange(ctx, lsn, &st.rc)
+	}
+	msg, err := pglogrepl.ParseV2(data, inStream)
 	if err != nil {
 		return fmt.Errorf("decode pgoutput message %q at %s: %w", data[0], lsn, err)
 	}
@@ -396,18 +415,6 @@ func (st *streamer) dispatch(ctx context.Context, lsn pglogrepl.LSN, msg pglogre
 		return st.begin(ctx, m.Xid, m.FinalLSN, m.CommitTime)
 	case *pglogrepl.CommitMessage:
 		return st.commit(ctx, m.CommitLSN, m.TransactionEndLSN, m.CommitTime)
-	case *pglogrepl.InsertMessageV2:
-		return st.insert(ctx, lsn, &m.InsertMessage)
-	case *pglogrepl.InsertMessage:
-		return st.insert(ctx, lsn, m)
-	case *pglogrepl.UpdateMessageV2:
-		return st.update(ctx, lsn, &m.UpdateMessage)
-	case *pglogrepl.UpdateMessage:
-		return st.update(ctx, lsn, m)
-	case *pglogrepl.DeleteMessageV2:
-		return st.delete(ctx, lsn, &m.DeleteMessage)
-	case *pglogrepl.DeleteMessage:
-		return st.delete(ctx, lsn, m)
 	case *pglogrepl.TruncateMessageV2:
 		return st.truncate(ctx, lsn, &m.TruncateMessage)
 	case *pglogrepl.TruncateMessage:
@@ -499,7 +506,9 @@ func (st *streamer) catalogType(ctx context.Context, oid uint32) (*pgType, error
 
 func (st *streamer) begin(_ context.Context, xid uint32, final pglogrepl.LSN, ts time.Time) error {
 	st.inTx = true
-	st.tx = txState{xid: xid, commit: final, ts: ts}
+	ns := ts.UnixNano()
+	st.tx = txState{xid: xid, commit: final, ts: ts,
+		boxTsMs: ns / 1e6, boxTsUs: ns / 1e3, boxTsNs: ns, boxXid: int64(xid), boxCommit: int64(final), boxTsUsec: ns / 1e3}
 	if st.skip != nil && final > st.skip.commit {
 		st.skip = nil // the partially emitted transaction is not coming again
 	}
@@ -584,6 +593,24 @@ func (st *streamer) change(lsn pglogrepl.LSN) (pos position, emit bool) {
 	return pos, true
 }
 
+// offset is p.offset with the transaction's values boxed once.
+func (st *streamer) offset(p position, msgType string) map[string]any {
+	if st.boxProcVal != p.proc || st.boxProc == nil {
+		st.boxProcVal, st.boxProc = p.proc, int64(p.proc)
+	}
+	m := make(map[string]any, 7)
+	m[offLSN] = int64(p.lsn)
+	m[offLSNProc] = st.boxProc
+	m[offLSNCommit] = st.tx.boxCommit
+	m[offTsUsec] = st.tx.boxTsUsec
+	m[offTxID] = st.tx.boxXid
+	if p.eventsAt > 0 {
+		m[offEventsAt] = p.eventsAt
+	}
+	m[offMsgType] = msgType
+	return m
+}
+
 // txBlock counts the event and returns its transaction block.
 func (st *streamer) txBlock(t *table) *schema.Struct {
 	if !st.s.txMetadata {
@@ -618,7 +645,7 @@ func (st *streamer) push(ctx context.Context, pos position, msgType string, recs
 		if i < len(recs)-1 {
 			p.eventsAt--
 		}
-		recs[i].SourceOffset = p.offset(msgType)
+		recs[i].SourceOffset = st.offset(p, msgType)
 		if err := st.emit(ctx, recs[i], p); err != nil {
 			return err
 		}
@@ -631,33 +658,52 @@ func (st *streamer) table(relID uint32) (*table, bool, error) {
 	if t == nil {
 		return nil, false, fmt.Errorf("change for relation %d before its Relation message", relID)
 	}
-	return t, st.s.filters.table(t.def.schema, t.def.name), nil
+	return t, t.captured, nil
 }
 
-func tupleGet(td *pglogrepl.TupleData) tupleGetter {
-	return func(i int) (byte, []byte) {
-		if td == nil || i >= len(td.Columns) {
-			return kindNull, nil
-		}
-		c := td.Columns[i]
-		return c.DataType, c.Data
-	}
-}
-
+// source is the source block of a streamed event.
 func (st *streamer) source(t *table, lsn pglogrepl.LSN) *schema.Struct {
-	return sourceBlock(st.s, t, cdc.SnapshotFalse, st.tx.ts, st.tx.xid, lsn, sequence(st.tx.commit, lsn))
+	v := make([]any, srcFields)
+	v[srcVersion] = cdc.Version
+	v[srcConnector] = "postgresql"
+	v[srcName] = st.s.boxPrefix
+	v[srcTsMs] = st.tx.boxTsMs
+	v[srcSnapshot] = cdc.SnapshotFalse
+	v[srcDB] = st.s.boxDB
+	v[srcSequence] = sequence(st.tx.commit, lsn)
+	v[srcTsUs] = st.tx.boxTsUs
+	v[srcTsNs] = st.tx.boxTsNs
+	v[srcSchema] = t.boxSchema
+	v[srcTable] = t.boxName
+	v[srcTxID] = st.tx.boxXid
+	v[srcLSN] = int64(lsn)
+	return &schema.Struct{Schema: sourceSchema, Values: v}
 }
 
-func (st *streamer) insert(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.InsertMessage) error {
-	t, captured, err := st.table(m.RelationID)
+// rowChange handles an Insert, Update or Delete.
+func (st *streamer) rowChange(ctx context.Context, lsn pglogrepl.LSN, rc *rowChange) error {
+	t, captured, err := st.table(rc.relID)
 	if err != nil {
 		return err
 	}
 	pos, emit := st.change(lsn)
-	if !captured || !emit || st.s.skip["c"] {
+	if !captured || !emit {
 		return nil
 	}
-	get := tupleGet(m.Tuple)
+	switch rc.typ {
+	case 'I':
+		return st.insert(ctx, t, lsn, pos, rc.new)
+	case 'U':
+		return st.update(ctx, t, lsn, pos, rc.oldKind, rc.old, rc.new)
+	}
+	return st.delete(ctx, t, lsn, pos, rc.old)
+}
+
+func (st *streamer) insert(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, cols []tupleCol) error {
+	if st.s.skip["c"] {
+		return nil
+	}
+	get := colsGet(cols)
 	after, err := t.row(get, nil)
 	if err != nil {
 		return err
@@ -667,30 +713,23 @@ func (st *streamer) insert(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.
 		return err
 	}
 	now := time.Now()
-	env := cdc.NewEnvelope(t.envelope, cdc.OpCreate, nil, after, st.source(t, lsn), st.txBlock(t), now)
+	env := envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t), now)
 	return st.push(ctx, pos, "INSERT", dataRecord(t, key, env, st.part, nil, now))
 }
 
-func (st *streamer) update(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.UpdateMessage) error {
-	t, captured, err := st.table(m.RelationID)
-	if err != nil {
-		return err
-	}
-	pos, emit := st.change(lsn)
-	if !captured || !emit {
-		return nil
-	}
+func (st *streamer) update(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, oldKind byte, old, cols []tupleCol) error {
 	var before *schema.Struct
 	var oldGet tupleGetter
-	if m.OldTuple != nil {
-		oldGet = tupleGet(m.OldTuple)
+	var err error
+	if oldKind != 0 {
+		oldGet = colsGet(old)
 		if before, err = t.row(oldGet, nil); err != nil {
 			return err
 		}
 	}
-	newGet := tupleGet(m.NewTuple)
+	newGet := colsGet(cols)
 	var prev *schema.Struct
-	if m.OldTupleType == pglogrepl.UpdateMessageTupleTypeOld {
+	if oldKind == 'O' {
 		prev = before
 	}
 	after, err := t.row(newGet, prev)
@@ -714,7 +753,7 @@ func (st *streamer) update(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.
 	if st.s.skip["u"] {
 		return nil
 	}
-	env := cdc.NewEnvelope(t.envelope, cdc.OpUpdate, before, after, st.source(t, lsn), st.txBlock(t), now)
+	env := envelope(t.envelope, opUpdate, before, after, st.source(t, lsn), st.txBlock(t), now)
 	return st.push(ctx, pos, "UPDATE", dataRecord(t, key, env, st.part, nil, now))
 }
 
@@ -724,7 +763,7 @@ func (st *streamer) update(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.
 func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, before, after, oldKey, newKey *schema.Struct, now time.Time) error {
 	var recs []schema.Record
 	if !st.s.skip["d"] {
-		del := dataRecord(t, oldKey, cdc.NewEnvelope(t.envelope, cdc.OpDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
+		del := dataRecord(t, oldKey, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
 		del.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(newKey)}}
 		recs = append(recs, del)
 		if st.s.tombstones {
@@ -732,23 +771,18 @@ func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, 
 		}
 	}
 	if !st.s.skip["c"] {
-		cr := dataRecord(t, newKey, cdc.NewEnvelope(t.envelope, cdc.OpCreate, nil, after, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
+		cr := dataRecord(t, newKey, envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
 		cr.Headers = []schema.Header{{Key: cdc.HeaderOldKey, Value: keyJSON(oldKey)}}
 		recs = append(recs, cr)
 	}
 	return st.push(ctx, pos, "UPDATE", recs...)
 }
 
-func (st *streamer) delete(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.DeleteMessage) error {
-	t, captured, err := st.table(m.RelationID)
-	if err != nil {
-		return err
-	}
-	pos, emit := st.change(lsn)
-	if !captured || !emit || st.s.skip["d"] {
+func (st *streamer) delete(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, old []tupleCol) error {
+	if st.s.skip["d"] {
 		return nil
 	}
-	get := tupleGet(m.OldTuple)
+	get := colsGet(old)
 	before, err := t.row(get, nil)
 	if err != nil {
 		return err
@@ -758,7 +792,7 @@ func (st *streamer) delete(ctx context.Context, lsn pglogrepl.LSN, m *pglogrepl.
 		return err
 	}
 	now := time.Now()
-	recs := []schema.Record{dataRecord(t, key, cdc.NewEnvelope(t.envelope, cdc.OpDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)}
+	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)}
 	if st.s.tombstones {
 		recs = append(recs, tombstone(t, key, st.part, nil, now))
 	}
@@ -780,7 +814,7 @@ func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, m *pglogrep
 		if !captured {
 			continue
 		}
-		env := cdc.NewEnvelope(t.envelope, cdc.OpTruncate, nil, nil, st.source(t, lsn), st.txBlock(t), now)
+		env := envelope(t.envelope, opTruncate, nil, nil, st.source(t, lsn), st.txBlock(t), now)
 		recs = append(recs, schema.Record{Topic: t.topic, Partition: -1, ValueSchema: t.envelope, Value: env,
 			Timestamp: now, SourcePartition: st.part})
 	}

@@ -63,6 +63,9 @@ type table struct {
 	keySchema   *schema.Schema
 	envelope    *schema.Schema
 	nValue      int
+	captured    bool // the include/exclude lists select it
+
+	boxSchema, boxName any // source.schema and source.table, boxed once
 }
 
 // sourceSchema is io.debezium.connector.postgresql.Source.
@@ -130,7 +133,8 @@ func (b *builder) build(def tableDef, lookup func(oid uint32) (*pgType, error)) 
 }
 
 func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error)) (*table, error) {
-	t := &table{def: def, id: def.schema + "." + def.name, topic: topicName(b.s.prefix + "." + def.schema + "." + def.name)}
+	t := &table{def: def, id: def.schema + "." + def.name, topic: topicName(b.s.prefix + "." + def.schema + "." + def.name),
+		captured: b.s.filters.table(def.schema, def.name), boxSchema: def.schema, boxName: def.name}
 	pkPos := map[string]int{}
 	for i, n := range def.pk {
 		pkPos[n] = i

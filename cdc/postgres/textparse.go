@@ -174,18 +174,23 @@ func parseOffset(b []byte) (int64, error) {
 	if b[0] == '-' {
 		sign = -1
 	}
-	parts := strings.Split(string(b[1:]), ":")
+	mult := [3]int64{3600, 60, 1}
 	var secs int64
-	mult := []int64{3600, 60, 1}
-	for i, p := range parts {
-		if i > 2 {
-			return 0, fmt.Errorf("zone offset %q: %w", b, errSyntax)
+	rest := b[1:]
+	for i := 0; len(rest) > 0; i++ {
+		j := 0
+		for j < len(rest) && rest[j] != ':' {
+			j++
 		}
-		n, ok := atoi([]byte(p))
-		if !ok {
+		n, ok := atoi(rest[:j])
+		if !ok || i > 2 {
 			return 0, fmt.Errorf("zone offset %q: %w", b, errSyntax)
 		}
 		secs += n * mult[i]
+		if j == len(rest) {
+			break
+		}
+		rest = rest[j+1:]
 	}
 	return sign * secs, nil
 }
@@ -271,15 +276,22 @@ func append2(dst []byte, n int) []byte {
 // width is 1..9, otherwise the fewest digits (none when nanos is 0), as
 // java.time's appendFraction does.
 func appendFraction(dst []byte, nanos int64, width int) []byte {
-	s := fmt.Sprintf("%09d", nanos)
-	if width >= 1 && width <= 9 {
-		return append(append(dst, '.'), s[:width]...)
+	var d [9]byte
+	for i := 8; i >= 0; i-- {
+		d[i] = byte('0' + nanos%10)
+		nanos /= 10
 	}
-	s = strings.TrimRight(s, "0")
-	if s == "" {
+	if width >= 1 && width <= 9 {
+		return append(append(dst, '.'), d[:width]...)
+	}
+	n := 9
+	for n > 0 && d[n-1] == '0' {
+		n--
+	}
+	if n == 0 {
 		return dst
 	}
-	return append(append(dst, '.'), s...)
+	return append(append(dst, '.'), d[:n]...)
 }
 
 // formatZonedTimestamp renders µs since the epoch as Debezium's
