@@ -145,10 +145,18 @@ func runStandalone(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, wo
 		conns = append(conns, connFile{path, name, cfg})
 	}
 	obs := newObserver()
+	var sr embeddedRegistryHost
+	defer sr.close()
 	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: newRegistry(), Logger: log,
-		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs), Converters: sr.converters})
 	if err != nil {
 		return err
+	}
+	if sr.wanted(raw) {
+		if err := sr.start(ctx, log, w, raw[keySchemaRegistryAddr]); err != nil {
+			w.Close(context.Background())
+			return err
+		}
 	}
 	shutdown := func() error {
 		timeout := wc.ShutdownTimeout + wc.OffsetFlushTimeout + 10*time.Second
