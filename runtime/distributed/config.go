@@ -1,0 +1,202 @@
+package distributed
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/config"
+)
+
+// Distributed worker keys (connect-distributed.properties).
+const (
+	KeyGroupID             = "group.id"
+	KeyConfigTopic         = "config.storage.topic"
+	KeyConfigReplication   = "config.storage.replication.factor"
+	KeyOffsetTopic         = "offset.storage.topic"
+	KeyOffsetReplication   = "offset.storage.replication.factor"
+	KeyOffsetPartitions    = "offset.storage.partitions"
+	KeyStatusTopic         = "status.storage.topic"
+	KeyStatusReplication   = "status.storage.replication.factor"
+	KeyStatusPartitions    = "status.storage.partitions"
+	KeySessionTimeout      = "session.timeout.ms"
+	KeyHeartbeatInterval   = "heartbeat.interval.ms"
+	KeyRebalanceTimeout    = "rebalance.timeout.ms"
+	KeyScheduledDelay      = "scheduled.rebalance.max.delay.ms"
+	KeyConnectProtocol     = "connect.protocol"
+	KeyAdvertisedListener  = "rest.advertised.listener"
+	KeyWorkerSyncTimeout   = "worker.sync.timeout.ms"
+	KeyExactlyOnceSource   = "exactly.once.source.support"
+	defaultOffsetPartition = 25
+	defaultStatusPartition = 5
+)
+
+// Def declares the keys distributed mode adds to the worker's (runtime.WorkerDef),
+// with Connect's defaults.
+func Def() *config.Def {
+	rf := func(name, doc string) config.Key {
+		return config.Key{Name: name, Type: config.Int, Default: 3, Importance: config.Low, Doc: doc,
+			Validator: func(v any) error {
+				if n := v.(int); n < 1 && n != -1 {
+					return errors.New("Value must be at least 1, or -1 for the broker's default")
+				}
+				return nil
+			}}
+	}
+	return config.NewDef().
+		Define(config.Key{Name: KeyGroupID, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
+			Doc: "A unique string that identifies the Connect cluster group this worker belongs to."}).
+		Define(config.Key{Name: KeyConfigTopic, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
+			Doc: "The name of the Kafka topic where connector configurations are stored (one partition, compacted)."}).
+		Define(rf(KeyConfigReplication, "Replication factor used when creating the configuration storage topic; -1 for the broker's default.")).
+		Define(config.Key{Name: KeyOffsetTopic, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
+			Doc: "The name of the Kafka topic where source connector offsets are stored (compacted)."}).
+		Define(rf(KeyOffsetReplication, "Replication factor used when creating the offset storage topic; -1 for the broker's default.")).
+		Define(config.Key{Name: KeyOffsetPartitions, Type: config.Int, Default: defaultOffsetPartition, Importance: config.Low, Validator: config.AtLeast(1),
+			Doc: "The number of partitions used when creating the offset storage topic."}).
+		Define(config.Key{Name: KeyStatusTopic, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
+			Doc: "The name of the Kafka topic where connector and task status are stored (compacted)."}).
+		Define(rf(KeyStatusReplication, "Replication factor used when creating the status storage topic; -1 for the broker's default.")).
+		Define(config.Key{Name: KeyStatusPartitions, Type: config.Int, Default: defaultStatusPartition, Importance: config.Low, Validator: config.AtLeast(1),
+			Doc: "The number of partitions used when creating the status storage topic."}).
+		Define(config.Key{Name: KeySessionTimeout, Type: config.Int, Default: 10000, Importance: config.High, Validator: config.AtLeast(1),
+			Doc: "The timeout used to detect worker failures: a worker that sends no heartbeat for this long leaves the group, and stops its own work."}).
+		Define(config.Key{Name: KeyHeartbeatInterval, Type: config.Int, Default: 3000, Importance: config.High, Validator: config.AtLeast(1),
+			Doc: "The expected time between heartbeats to the group coordinator; below a third of session.timeout.ms."}).
+		Define(config.Key{Name: KeyRebalanceTimeout, Type: config.Int, Default: 60000, Importance: config.High, Validator: config.AtLeast(1),
+			Doc: "The maximum time each worker is allowed to take to rejoin the group once a rebalance has begun."}).
+		Define(config.Key{Name: KeyScheduledDelay, Type: config.Int, Default: 300000, Importance: config.Medium, Validator: config.AtLeast(0),
+			Doc: "How long the work of a departed worker is held for it before it is given to the other workers."}).
+		Define(config.Key{Name: KeyConnectProtocol, Type: config.String, Default: "sessioned", Importance: config.Low,
+			Validator: config.OneOf("eager", "compatible", "sessioned"),
+			Doc: "Accepted for compatibility; workers speak Connect's incremental cooperative protocol (compatible)."}).
+		Define(config.Key{Name: KeyAdvertisedListener, Type: config.String, Default: "http", Importance: config.Low,
+			Validator: config.OneOf("http", "HTTP"), Doc: "The protocol other workers use to reach this one (http)."}).
+		Define(config.Key{Name: KeyWorkerSyncTimeout, Type: config.Int, Default: 3000, Importance: config.Medium, Validator: config.AtLeast(1),
+			Doc: "How long a worker waits to read the config topic to the leader's offset before it gives up its work and rejoins."}).
+		Define(config.Key{Name: KeyExactlyOnceSource, Type: config.String, Default: "disabled", Importance: config.Low,
+			Validator: config.OneOf("disabled", "preparing", "enabled"),
+			Doc: "Accepted for compatibility; source offsets are always written in per-task transactions (see the package doc)."})
+}
+
+// Config is a parsed distributed worker config.
+type Config struct {
+	Worker *runtime.WorkerConfig
+
+	GroupID          string
+	ConfigTopic      string
+	OffsetTopic      string
+	StatusTopic      string
+	ConfigRF         int16
+	OffsetRF         int16
+	StatusRF         int16
+	OffsetPartitions int32
+	StatusPartitions int32
+
+	SessionTimeout    time.Duration
+	HeartbeatInterval time.Duration
+	RebalanceTimeout  time.Duration
+	ScheduledDelay    time.Duration
+	SyncTimeout       time.Duration
+}
+
+// ParseConfig parses a distributed worker's properties: the worker keys
+// standalone mode reads plus those of Def. Every bad key is reported.
+func ParseConfig(raw map[string]string) (*Config, error) {
+	var errs config.Errors
+	wc, err := runtime.ParseWorkerConfig(raw)
+	if err != nil {
+		var ce config.Errors
+		if !errors.As(err, &ce) {
+			return nil, err
+		}
+		errs = append(errs, ce...)
+	}
+	v, err := Def().Parse(raw)
+	if err != nil {
+		var ce config.Errors
+		if !errors.As(err, &ce) {
+			return nil, err
+		}
+		errs = append(errs, ce...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	c := &Config{
+		Worker:            wc,
+		GroupID:           strings.TrimSpace(v.String(KeyGroupID)),
+		ConfigTopic:       strings.TrimSpace(v.String(KeyConfigTopic)),
+		OffsetTopic:       strings.TrimSpace(v.String(KeyOffsetTopic)),
+		StatusTopic:       strings.TrimSpace(v.String(KeyStatusTopic)),
+		ConfigRF:          int16(v.Int(KeyConfigReplication)),
+		OffsetRF:          int16(v.Int(KeyOffsetReplication)),
+		StatusRF:          int16(v.Int(KeyStatusReplication)),
+		OffsetPartitions:  int32(v.Int(KeyOffsetPartitions)),
+		StatusPartitions:  int32(v.Int(KeyStatusPartitions)),
+		SessionTimeout:    ms(v.Int(KeySessionTimeout)),
+		HeartbeatInterval: ms(v.Int(KeyHeartbeatInterval)),
+		RebalanceTimeout:  ms(v.Int(KeyRebalanceTimeout)),
+		ScheduledDelay:    ms(v.Int(KeyScheduledDelay)),
+		SyncTimeout:       ms(v.Int(KeyWorkerSyncTimeout)),
+	}
+	if c.HeartbeatInterval >= c.SessionTimeout {
+		errs = append(errs, config.KeyError{Key: KeyHeartbeatInterval, Message: fmt.Sprintf(
+			"heartbeat.interval.ms (%d) must be lower than session.timeout.ms (%d)", c.HeartbeatInterval.Milliseconds(), c.SessionTimeout.Milliseconds())})
+	}
+	topics := map[string]string{}
+	for _, k := range []string{KeyConfigTopic, KeyOffsetTopic, KeyStatusTopic} {
+		t := strings.TrimSpace(v.String(k))
+		if other, dup := topics[t]; dup {
+			errs = append(errs, config.KeyError{Key: k, Message: fmt.Sprintf("%s and %s must name different topics (both are %q)", other, k, t)})
+		}
+		topics[t] = k
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// advertised returns the URL other workers reach this one at and its
+// worker ID (host:port, as in statuses), from rest.advertised.host.name /
+// rest.advertised.port, else the listener's address, else the host name.
+func (c *Config) advertised(listen net.Addr) (url, workerID string) {
+	raw := c.Worker.Raw
+	host := strings.TrimSpace(raw[runtime.KeyRestAdvertisedHost])
+	port := strings.TrimSpace(raw[runtime.KeyRestAdvertisedPort])
+	lhost, lport := "", ""
+	if listen != nil {
+		lhost, lport, _ = net.SplitHostPort(listen.String())
+	}
+	if host == "" {
+		host = strings.TrimSpace(raw[runtime.KeyRestHost])
+	}
+	if host == "" && lhost != "" {
+		if ip := net.ParseIP(lhost); ip == nil || !ip.IsUnspecified() {
+			host = lhost
+		}
+	}
+	if host == "" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	if port == "" || port == "0" {
+		port = lport
+	}
+	if port == "" {
+		port = strconv.Itoa(c.Worker.RestPort)
+	}
+	id := net.JoinHostPort(host, port)
+	return "http://" + id + "/", id
+}

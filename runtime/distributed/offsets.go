@@ -1,0 +1,414 @@
+package distributed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-cdc/tributary/offsets"
+	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/kafka"
+)
+
+// ErrFenced is returned by a source task's offset commit after a newer
+// owner of the task claimed its transactional ID: the task must stop.
+var ErrFenced = errors.New("fenced: another worker now owns this task")
+
+// txnTimeout bounds how long the transaction of a worker that died in the
+// middle of an offset commit holds back read_committed readers.
+const txnTimeout = 10 * time.Second
+
+// offsetStore keeps source offsets in offset.storage.topic in Connect's
+// format (offsets.Key / offsets.EncodeOffset), like offsets.KafkaStore, with
+// one difference that makes it the fence between an old and a new owner of
+// a task: every source task writes its offsets through a transactional
+// producer whose transactional ID is the task's
+// (<group.id>-<connector>-<task>, Connect's exactly-once naming). claim
+// initializes that producer before the task starts, which bumps the ID's
+// epoch and so fences any older producer of the same ID on another worker:
+// its next commit fails with ErrFenced and never reaches readers, which
+// read with isolation read_committed.
+type offsetStore struct {
+	topic   string
+	groupID string
+	nc      newClient
+	log     *slog.Logger
+	prod    *kgo.Client // non-transactional writes (offsets REST API)
+	cons    *kgo.Client
+
+	mu      sync.Mutex
+	table   map[string]map[string]offsets.Entry // connector → partition ID → entry
+	read    map[int32]int64
+	changed chan struct{}
+	readErr error
+	closed  bool
+	writers map[runtime.TaskKey]*txnWriter
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+var _ runtime.TaskOffsetStore = (*offsetStore)(nil)
+
+// txnWriter is one task's transactional offset producer.
+type txnWriter struct {
+	mu     sync.Mutex
+	cl     *kgo.Client
+	fenced error
+}
+
+func openOffsetStore(ctx context.Context, nc newClient, topic, groupID string, partitions int32, rf int16, log *slog.Logger) (*offsetStore, error) {
+	prod, err := nc(kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0))
+	if err != nil {
+		return nil, err
+	}
+	if err := kafka.EnsureTopics(ctx, prod, kafka.Compacted(topic, partitions, rf)); err != nil {
+		prod.Close()
+		return nil, fmt.Errorf("offset topic: %w", err)
+	}
+	n, err := waitPartitions(ctx, prod, topic)
+	if err != nil {
+		prod.Close()
+		return nil, fmt.Errorf("offset topic: %w", err)
+	}
+	start := map[int32]kgo.Offset{}
+	for p := range int32(n) {
+		start[p] = kgo.NewOffset().AtStart()
+	}
+	cons, err := nc(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	if err != nil {
+		prod.Close()
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	s := &offsetStore{topic: topic, groupID: groupID, nc: nc, log: log, prod: prod, cons: cons,
+		table: map[string]map[string]offsets.Entry{}, read: map[int32]int64{}, changed: make(chan struct{}),
+		writers: map[runtime.TaskKey]*txnWriter{}, cancel: cancel, done: make(chan struct{})}
+	go s.follow(rctx)
+	if err := s.sync(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *offsetStore) follow(ctx context.Context) {
+	defer close(s.done)
+	for {
+		fs := s.cons.PollFetches(ctx)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				ferr = err
+			}
+		})
+		s.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			s.read[r.Partition] = r.Offset + 1
+			if r.Attrs.IsControl() {
+				return // transaction marker: only moves the position
+			}
+			name, part, err := offsets.ParseKey(r.Key)
+			if err != nil {
+				return
+			}
+			off, err := offsets.DecodeOffset(r.Value)
+			if err != nil {
+				return
+			}
+			s.apply(name, offsets.Entry{Partition: part, Offset: off})
+		})
+		s.readErr = ferr
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+	}
+}
+
+// apply records one entry (s.mu held); a nil offset deletes.
+func (s *offsetStore) apply(conn string, e offsets.Entry) {
+	id := offsets.PartitionID(e.Partition)
+	if e.Offset == nil {
+		delete(s.table[conn], id)
+		return
+	}
+	if s.table[conn] == nil {
+		s.table[conn] = map[string]offsets.Entry{}
+	}
+	s.table[conn][id] = e
+}
+
+// sync waits until every committed offset record is applied (up to each
+// partition's last stable offset: open transactions are not waited for).
+func (s *offsetStore) sync(ctx context.Context) error {
+	lso, err := kadm.NewClient(s.prod).ListCommittedOffsets(ctx, s.topic)
+	if err != nil {
+		return fmt.Errorf("offset topic %s: last stable offsets: %w", s.topic, err)
+	}
+	target := map[int32]int64{}
+	lso.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			target[o.Partition] = o.Offset
+		}
+	})
+	for {
+		s.mu.Lock()
+		done := true
+		for p, off := range target {
+			if s.read[p] < off {
+				done = false
+			}
+		}
+		ch, closed, rerr := s.changed, s.closed, s.readErr
+		s.mu.Unlock()
+		if done {
+			return nil
+		}
+		if closed {
+			return offsets.ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if rerr != nil {
+				return fmt.Errorf("read offset topic %s: %w (last read error: %v)", s.topic, ctx.Err(), rerr)
+			}
+			return fmt.Errorf("read offset topic %s: %w", s.topic, ctx.Err())
+		}
+	}
+}
+
+// Get implements offsets.Store.
+func (s *offsetStore) Get(_ context.Context, conn string, partition map[string]any) (map[string]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, offsets.ErrClosed
+	}
+	e, ok := s.table[conn][offsets.PartitionID(partition)]
+	if !ok {
+		return nil, nil
+	}
+	return maps.Clone(e.Offset), nil
+}
+
+// List implements offsets.Store.
+func (s *offsetStore) List(_ context.Context, conn string) ([]offsets.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, offsets.ErrClosed
+	}
+	ids := slices.Sorted(maps.Keys(s.table[conn]))
+	out := make([]offsets.Entry, 0, len(ids))
+	for _, id := range ids {
+		e := s.table[conn][id]
+		out = append(out, offsets.Entry{Partition: maps.Clone(e.Partition), Offset: maps.Clone(e.Offset)})
+	}
+	return out, nil
+}
+
+func records(topic, conn string, entries []offsets.Entry) ([]*kgo.Record, error) {
+	recs := make([]*kgo.Record, 0, len(entries))
+	for _, e := range entries {
+		k, err := offsets.Key(conn, e.Partition)
+		if err != nil {
+			return nil, fmt.Errorf("offset key for %s: %w", conn, err)
+		}
+		v, err := offsets.EncodeOffset(e.Offset)
+		if err != nil {
+			return nil, fmt.Errorf("offset value for %s: %w", conn, err)
+		}
+		recs = append(recs, &kgo.Record{Topic: topic, Key: k, Value: v})
+	}
+	return recs, nil
+}
+
+// Put implements offsets.Store without a transaction (the offsets REST API
+// of a STOPPED connector).
+func (s *offsetStore) Put(ctx context.Context, conn string, entries []offsets.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	recs, err := records(s.topic, conn, entries)
+	if err != nil {
+		return err
+	}
+	if err := s.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("write offsets to %s: %w", s.topic, err)
+	}
+	s.applyAll(conn, entries)
+	return nil
+}
+
+func (s *offsetStore) applyAll(conn string, entries []offsets.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.apply(conn, offsets.Entry{Partition: maps.Clone(e.Partition), Offset: maps.Clone(e.Offset)})
+	}
+}
+
+// Delete implements offsets.Store: tombstones for every partition.
+func (s *offsetStore) Delete(ctx context.Context, conn string) error {
+	es, err := s.List(ctx, conn)
+	if err != nil || len(es) == 0 {
+		return err
+	}
+	for i := range es {
+		es[i].Offset = nil
+	}
+	return s.Put(ctx, conn, es)
+}
+
+// ForTask implements runtime.TaskOffsetStore.
+func (s *offsetStore) ForTask(conn string, task int) offsets.Store {
+	return taskOffsets{s: s, key: runtime.TaskKey{Connector: conn, Task: task}}
+}
+
+// transactionalID is the task's transactional ID (Connect's
+// <group.id>-<connector>-<task>).
+func (s *offsetStore) transactionalID(k runtime.TaskKey) string {
+	return fmt.Sprintf("%s-%s-%d", s.groupID, k.Connector, k.Task)
+}
+
+// claim makes this worker the only one able to commit the task's offsets:
+// it initializes a producer with the task's transactional ID, which fences
+// every older producer of it (on any worker), then reads the offset topic
+// to its last stable offsets so the task starts from its predecessor's
+// last commit.
+func (s *offsetStore) claim(ctx context.Context, k runtime.TaskKey) error {
+	s.release(k)
+	cl, err := s.nc(kgo.TransactionalID(s.transactionalID(k)), kgo.TransactionTimeout(txnTimeout),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0))
+	if err != nil {
+		return err
+	}
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		cl.Close()
+		return fmt.Errorf("claim transactional id %s: %w", s.transactionalID(k), err)
+	}
+	s.mu.Lock()
+	s.writers[k] = &txnWriter{cl: cl}
+	s.mu.Unlock()
+	return s.sync(ctx)
+}
+
+// release closes the task's producer (after the task stopped).
+func (s *offsetStore) release(k runtime.TaskKey) {
+	s.mu.Lock()
+	w := s.writers[k]
+	delete(s.writers, k)
+	s.mu.Unlock()
+	if w != nil {
+		w.mu.Lock()
+		w.cl.Close()
+		w.fenced = ErrFenced
+		w.mu.Unlock()
+	}
+}
+
+// Close implements offsets.Store.
+func (s *offsetStore) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ws := s.writers
+	s.writers = map[runtime.TaskKey]*txnWriter{}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	for _, w := range ws {
+		w.cl.Close()
+	}
+	s.cancel()
+	s.cons.Close()
+	<-s.done
+	s.prod.Close()
+	return nil
+}
+
+// taskOffsets is the store a source task commits through.
+type taskOffsets struct {
+	s   *offsetStore
+	key runtime.TaskKey
+}
+
+func (t taskOffsets) Get(ctx context.Context, conn string, p map[string]any) (map[string]any, error) {
+	return t.s.Get(ctx, conn, p)
+}
+
+func (t taskOffsets) List(ctx context.Context, conn string) ([]offsets.Entry, error) {
+	return t.s.List(ctx, conn)
+}
+
+func (t taskOffsets) Delete(ctx context.Context, conn string) error { return t.s.Delete(ctx, conn) }
+
+func (t taskOffsets) Close() error { return nil }
+
+// Put writes the task's offsets in one transaction of its claimed producer.
+// Without a claim (the task was released) or after a newer owner claimed
+// the task, it fails with ErrFenced and writes nothing readers see.
+func (t taskOffsets) Put(ctx context.Context, conn string, entries []offsets.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	t.s.mu.Lock()
+	w := t.s.writers[t.key]
+	t.s.mu.Unlock()
+	if w == nil {
+		return fmt.Errorf("task %s: %w (not claimed on this worker)", t.key, ErrFenced)
+	}
+	recs, err := records(t.s.topic, conn, entries)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fenced != nil {
+		return fmt.Errorf("task %s: %w", t.key, w.fenced)
+	}
+	if err := w.cl.BeginTransaction(); err != nil {
+		return t.fail(w, fmt.Errorf("begin offset transaction: %w", err))
+	}
+	perr := w.cl.ProduceSync(ctx, recs...).FirstErr()
+	how := kgo.TryCommit
+	if perr != nil {
+		how = kgo.TryAbort
+	}
+	eerr := w.cl.EndTransaction(ctx, how)
+	if perr != nil {
+		return t.fail(w, fmt.Errorf("write offsets to %s: %w", t.s.topic, perr))
+	}
+	if eerr != nil {
+		return t.fail(w, fmt.Errorf("commit offset transaction: %w", eerr))
+	}
+	t.s.applyAll(conn, entries)
+	return nil
+}
+
+// fail marks the writer fenced when the broker says so.
+func (t taskOffsets) fail(w *txnWriter, err error) error {
+	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+		errors.Is(err, kerr.TransactionalIDAuthorizationFailed) || errors.Is(err, kerr.InvalidProducerIDMapping) {
+		w.fenced = ErrFenced
+		return fmt.Errorf("task %s: %w: %w", t.key, ErrFenced, err)
+	}
+	return fmt.Errorf("task %s: %w", t.key, err)
+}
