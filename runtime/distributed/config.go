@@ -74,14 +74,14 @@ func Def() *config.Def {
 			Doc: "How long the work of a departed worker is held for it before it is given to the other workers."}).
 		Define(config.Key{Name: KeyConnectProtocol, Type: config.String, Default: "sessioned", Importance: config.Low,
 			Validator: config.OneOf("eager", "compatible", "sessioned"),
-			Doc: "Accepted for compatibility; workers speak Connect's incremental cooperative protocol (compatible)."}).
+			Doc:       "Accepted for compatibility; workers speak Connect's incremental cooperative protocol (compatible)."}).
 		Define(config.Key{Name: KeyAdvertisedListener, Type: config.String, Default: "http", Importance: config.Low,
 			Validator: config.OneOf("http", "HTTP"), Doc: "The protocol other workers use to reach this one (http)."}).
 		Define(config.Key{Name: KeyWorkerSyncTimeout, Type: config.Int, Default: 3000, Importance: config.Medium, Validator: config.AtLeast(1),
 			Doc: "How long a worker waits to read the config topic to the leader's offset before it gives up its work and rejoins."}).
 		Define(config.Key{Name: KeyExactlyOnceSource, Type: config.String, Default: "disabled", Importance: config.Low,
 			Validator: config.OneOf("disabled", "preparing", "enabled"),
-			Doc: "Accepted for compatibility; source offsets are always written in per-task transactions (see the package doc)."})
+			Doc:       "Accepted for compatibility; source offsets are always written in per-task transactions (see the package doc)."})
 }
 
 // Config is a parsed distributed worker config.

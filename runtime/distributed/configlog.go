@@ -64,8 +64,8 @@ func (s *snapshot) taskCounts() map[string]int {
 // restartRequest is a restart-connector-<name> record.
 type restartRequest struct {
 	Connector    string `json:"-"`
-	IncludeTasks bool `json:"include-tasks"`
-	OnlyFailed   bool `json:"only-failed"`
+	IncludeTasks bool   `json:"include-tasks"`
+	OnlyFailed   bool   `json:"only-failed"`
 }
 
 // configLog follows the config topic (one partition) and writes to it.
@@ -79,7 +79,7 @@ type configLog struct {
 	mu      sync.Mutex
 	snap    snapshot
 	pending map[string]map[int]map[string]string // task records not yet committed
-	changed chan struct{}                         // closed and replaced on every applied batch
+	changed chan struct{}                        // closed and replaced on every applied batch
 	readErr error
 	closed  bool
 
