@@ -15,6 +15,8 @@ import (
 
 	gmysql "github.com/go-mysql-org/go-mysql/mysql"
 	drv "github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/runtime/connector"
 )
 
 // querier is what a *sql.DB, *sql.Conn and *sql.Tx have in common.
@@ -86,7 +88,12 @@ type serverInfo struct {
 func checkServer(ctx context.Context, db *sql.DB) (*serverInfo, error) {
 	si := &serverInfo{flavor: gmysql.MySQLFlavor, charsets: map[uint64]string{}}
 	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&si.version); err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", KeyHostname, err)
+		err = fmt.Errorf("connect to the server (%s/%s/%s): %w", KeyHostname, KeyPort, KeyUser, err)
+		var me *drv.MySQLError
+		if errors.As(err, &me) {
+			return nil, err // access denied and the like: retrying will not help
+		}
+		return nil, connector.Retriable(err)
 	}
 	if strings.Contains(strings.ToLower(si.version), "mariadb") {
 		si.flavor = gmysql.MariaDBFlavor

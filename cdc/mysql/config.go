@@ -298,6 +298,9 @@ func validate(v *config.Values) config.Errors {
 	if v.Int(KeyMaxQueueSize) <= v.Int(KeyMaxBatchSize) {
 		errs = append(errs, config.KeyError{Key: KeyMaxQueueSize, Message: fmt.Sprintf("max.queue.size (%d) must be larger than max.batch.size (%d)", v.Int(KeyMaxQueueSize), v.Int(KeyMaxBatchSize))})
 	}
+	if skipped := strings.ToLower(v.String(KeySkippedOperations)); !slices.Contains(strings.Split(strings.ReplaceAll(skipped, " ", ""), ","), "t") {
+		errs = append(errs, config.KeyError{Key: KeySkippedOperations, Message: "truncate events are not supported: keep t in skipped.operations"})
+	}
 	if id := v.Long(KeyServerID); id > 0xFFFFFFFF {
 		errs = append(errs, config.KeyError{Key: KeyServerID, Message: "database.server.id must fit in 32 bits"})
 	}

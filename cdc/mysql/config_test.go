@@ -72,6 +72,8 @@ func TestConfigValidation(t *testing.T) {
 		{"include and exclude together", []string{"table.include.list", "a.b", "table.exclude.list", "a.c"}, []string{"table.exclude.list"}},
 		{"bad regex", []string{"table.include.list", "a.(b"}, []string{"table.include.list"}},
 		{"queue not above batch", []string{"max.batch.size", "100", "max.queue.size", "100"}, []string{"max.queue.size"}},
+		{"truncates wanted", []string{"skipped.operations", "none"}, []string{"skipped.operations"}},
+		{"skip deletes", []string{"skipped.operations", "d,t"}, nil},
 		{"bad topic prefix", []string{"topic.prefix", "my server"}, []string{"topic.prefix"}},
 		{"bad number", []string{"database.port", "x", "snapshot.max.threads", "0"}, []string{"database.port", "snapshot.max.threads"}},
 	}
