@@ -324,3 +324,7 @@ func dropSlotAtEnd(t testing.TB, db *harness.Database, slot string) {
 		_ = dropSlot(ctx, c, slot, 20*time.Second)
 	})
 }
+
+func testTaskContext(t testing.TB) connector.TaskContext {
+	return connector.TaskContext{Connector: "pg", Logger: testLogger(t), Offsets: &memOffsets{}, Metrics: connector.NopMetrics{}}
+}

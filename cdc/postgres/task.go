@@ -89,8 +89,14 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	runCtx, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
 	t.done = make(chan struct{})
+	var wg sync.WaitGroup
+	if s.heartbeat > 0 && s.heartbeatQuery != "" {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.actionQuery(runCtx) }()
+	}
 	go func() {
 		defer close(t.done)
+		defer wg.Wait()
 		err := t.run(runCtx, st, stored)
 		if err != nil && runCtx.Err() == nil {
 			t.log.Error("source task failed", "err", err)
@@ -230,6 +236,40 @@ func (t *Task) run(ctx context.Context, st *streamer, stored map[string]any) err
 		st.proc, st.pushed = pos.proc, position{proc: pos.proc, lsn: pos.proc}
 	}
 	return st.run(ctx, nil, st.pushed.proc)
+}
+
+// actionQuery runs heartbeat.action.query every heartbeat interval on a
+// connection of its own, so the captured database sees WAL traffic and the
+// slot can advance even when nothing else is written there.
+func (t *Task) actionQuery(ctx context.Context) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	tick := time.NewTicker(t.s.heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if conn == nil || conn.IsClosed() {
+			c, err := t.s.connect(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					t.log.Warn("heartbeat.action.query: cannot connect", "err", err)
+				}
+				continue
+			}
+			conn = c
+		}
+		if _, err := conn.Exec(ctx, t.s.heartbeatQuery); err != nil && ctx.Err() == nil {
+			t.log.Warn("heartbeat.action.query failed", "err", err)
+		}
+	}
 }
 
 // Poll returns the next records: at most max.batch.size, waiting up to
