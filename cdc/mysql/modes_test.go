@@ -243,3 +243,104 @@ func TestServerWithoutFullRowMetadata(t *testing.T) {
 		t.Fatalf("start error = %v", err)
 	}
 }
+
+// TestTransactionMetadataAndSnapshotMarkers checks the snapshot markers over
+// several tables and the BEGIN/END events and transaction blocks of a
+// transaction touching two tables, also across a restart in its middle.
+func TestTransactionMetadataAndSnapshotMarkers(t *testing.T) {
+	db := harness.MariaDB(t)
+	conn := db.Open(t)
+	for _, q := range []string{
+		"CREATE TABLE t1 (id INT PRIMARY KEY)", "CREATE TABLE t2 (id INT PRIMARY KEY)", "CREATE TABLE t3 (id INT PRIMARY KEY)",
+		"INSERT INTO t1 VALUES (1), (2)", "INSERT INTO t2 VALUES (1)",
+	} {
+		mustExec(t, conn, q)
+	}
+	off := &memOffsets{}
+	cfg := testConfig(db, "tx", "provide.transaction.metadata", "true", "include.schema.changes", "false", "max.batch.size", "1", "max.queue.size", "2")
+	task := startTask(t, cfg, off)
+	c := &collector{t: t, task: task, off: off}
+	c.pollUntil(10*time.Second, "snapshot", func() bool { return len(c.recs) >= 3 })
+	var markers []string
+	for _, r := range c.recs {
+		markers = append(markers, r.Value.(*schema.Struct).Get("source").(*schema.Struct).Get("snapshot").(string))
+	}
+	if strings.Join(markers, ",") != "first,last_in_data_collection,last" {
+		t.Fatalf("snapshot markers %v", markers)
+	}
+	if c.recs[2].SourceOffset[offSnapshotCompleted] != true {
+		t.Fatalf("last snapshot record offset %v", c.recs[2].SourceOffset)
+	}
+
+	tx, err := conn.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"INSERT INTO t1 VALUES (3)", "INSERT INTO t2 VALUES (2)", "INSERT INTO t1 VALUES (4)", "UPDATE t2 SET id = 5 WHERE id = 2"} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Take BEGIN and two data events, commit, then kill the task mid-transaction.
+	n := len(c.recs)
+	c.pollUntil(10*time.Second, "first events", func() bool { return len(c.recs) >= n+3 })
+	task.Stop()
+	if o, _ := off.Offset(t.Context(), nil); o[offEvent] == nil {
+		t.Fatalf("committed offset %v is not inside the transaction", o)
+	}
+	c.task = startTask(t, cfg, off)
+	c.pollUntil(10*time.Second, "rest of the transaction", func() bool { return c.count("tx.transaction") >= 2 })
+	var begin, end *schema.Struct
+	type blk struct {
+		topic       string
+		total, coll int64
+	}
+	var blocks []blk
+	for _, r := range c.recs[n:] {
+		v, _ := r.Value.(*schema.Struct)
+		switch {
+		case r.Topic == "tx.transaction" && v.Get("status") == "BEGIN":
+			if begin != nil {
+				t.Fatal("BEGIN emitted twice")
+			}
+			begin = v
+		case r.Topic == "tx.transaction":
+			end = v
+		case v != nil:
+			tb := v.Get("transaction").(*schema.Struct)
+			if tb.Get("id") != begin.Get("id") {
+				t.Fatalf("transaction block id %v, BEGIN id %v", tb.Get("id"), begin.Get("id"))
+			}
+			blocks = append(blocks, blk{r.Topic[strings.LastIndexByte(r.Topic, '.')+1:], tb.Get("total_order").(int64), tb.Get("data_collection_order").(int64)})
+		}
+	}
+	// t1 c, t2 c, t1 c, t2 d (+ tombstone) + t2 c for the key change; the
+	// first two were re-emitted after the restart with the same orders
+	want := []blk{{"t1", 1, 1}, {"t2", 2, 1}, {"t1", 3, 2}, {"t2", 4, 2}, {"t2", 5, 3}}
+	var dedup []blk
+	seen := map[blk]bool{}
+	for _, b := range blocks {
+		if !seen[b] {
+			seen[b] = true
+			dedup = append(dedup, b)
+		}
+	}
+	if len(dedup) != len(want) {
+		t.Fatalf("transaction blocks %v, want %v", dedup, want)
+	}
+	for i := range want {
+		if dedup[i] != want[i] {
+			t.Fatalf("transaction blocks %v, want %v", dedup, want)
+		}
+	}
+	if end == nil || end.Get("event_count") != int64(5) {
+		t.Fatalf("END %v", end)
+	}
+	colls := end.Get("data_collections").([]any)
+	if len(colls) != 2 || colls[0].(*schema.Struct).Get("event_count") != int64(2) || colls[1].(*schema.Struct).Get("event_count") != int64(3) {
+		t.Fatalf("END data_collections %v", colls)
+	}
+}
