@@ -164,3 +164,29 @@ type retriableError struct{ err error }
 
 func (e retriableError) Error() string   { return e.err.Error() }
 func (e retriableError) Unwrap() []error { return []error{e.err, ErrRetriable} }
+
+// TopicPartition names one Kafka partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// SinkPreCommitter is implemented by sink tasks that keep records buffered
+// across commits (Connect's SinkTask.preCommit and close(partitions)), such
+// as object-store sinks that write whole files. When a task implements it,
+// the runtime calls PreCommit instead of Flush and commits only the offsets
+// it returns.
+type SinkPreCommitter interface {
+	// PreCommit is called at every offset commit. current holds, per
+	// assigned partition, the offset after the last record handed to Put. It
+	// returns, per partition, the next offset to consume that is safe to
+	// commit (everything before it is durably written); a partition left out
+	// is not committed this time. Returned offsets above current are
+	// clamped to it.
+	PreCommit(ctx context.Context, current map[TopicPartition]int64) (map[TopicPartition]int64, error)
+	// ClosePartitions tells the task that these partitions were revoked or
+	// lost (after a last PreCommit for revoked ones): it drops what it still
+	// buffers for them; they will be consumed again from their committed
+	// offsets by whoever owns them next.
+	ClosePartitions(ctx context.Context, parts []TopicPartition) error
+}
