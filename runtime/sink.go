@@ -304,7 +304,16 @@ func (s *sinkRun) flushAndCommit(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	start := time.Now()
-	if err := s.task.Flush(ctx); err != nil {
+	if pc, ok := s.task.(connector.SinkPreCommitter); ok {
+		var err error
+		if commit, err = preCommit(ctx, pc, commit); err != nil {
+			s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
+			return fmt.Errorf("pre-commit: %w", err)
+		}
+		if len(commit) == 0 {
+			return nil
+		}
+	} else if err := s.task.Flush(ctx); err != nil {
 		s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
 		return fmt.Errorf("flush: %w", err)
 	}
@@ -329,6 +338,37 @@ func (s *sinkRun) flushAndCommit(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// preCommit asks a SinkPreCommitter which of the pending offsets are safe
+// and keeps only those (never above what was handed to Put).
+func preCommit(ctx context.Context, pc connector.SinkPreCommitter, pending map[string]map[int32]kgo.EpochOffset) (map[string]map[int32]kgo.EpochOffset, error) {
+	current := make(map[connector.TopicPartition]int64)
+	for tp, m := range pending {
+		for p, o := range m {
+			current[connector.TopicPartition{Topic: tp, Partition: p}] = o.Offset
+		}
+	}
+	safe, err := pc.PreCommit(ctx, current)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[int32]kgo.EpochOffset)
+	for tp, off := range safe {
+		cur, ok := pending[tp.Topic][tp.Partition]
+		if !ok || off < 0 {
+			continue
+		}
+		eo := cur
+		if off < cur.Offset {
+			eo = kgo.EpochOffset{Epoch: -1, Offset: off}
+		}
+		if out[tp.Topic] == nil {
+			out[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		out[tp.Topic][tp.Partition] = eo
+	}
+	return out, nil
 }
 
 func commitSync(ctx context.Context, cl *kgo.Client, offs map[string]map[int32]kgo.EpochOffset) error {
@@ -357,16 +397,26 @@ func (s *sinkRun) onRevoked(ctx context.Context, revoked map[string][]int32) {
 	s.drop(revoked)
 }
 
-// drop forgets pending offsets of partitions no longer assigned.
+// drop forgets pending offsets of partitions no longer assigned and tells a
+// SinkPreCommitter task to drop what it buffers for them.
 func (s *sinkRun) drop(parts map[string][]int32) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var closed []connector.TopicPartition
 	for tp, ps := range parts {
 		for _, p := range ps {
 			delete(s.pending[tp], p)
+			closed = append(closed, connector.TopicPartition{Topic: tp, Partition: p})
 		}
 		if len(s.pending[tp]) == 0 {
 			delete(s.pending, tp)
+		}
+	}
+	s.mu.Unlock()
+	if pc, ok := s.task.(connector.SinkPreCommitter); ok && len(closed) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), s.t.w.cfg.OffsetFlushTimeout)
+		defer cancel()
+		if err := pc.ClosePartitions(ctx, closed); err != nil {
+			s.t.log.Warn("close partitions", "err", err)
 		}
 	}
 }
