@@ -45,7 +45,7 @@ type snapshot struct {
 }
 
 // Target returns a connector's target state.
-func (s *snapshot) Target(name string) string {
+func (s snapshot) Target(name string) string {
 	if t, ok := s.Targets[name]; ok {
 		return t
 	}
@@ -53,7 +53,7 @@ func (s *snapshot) Target(name string) string {
 }
 
 // taskCounts returns connector → committed task count, for the assignor.
-func (s *snapshot) taskCounts() map[string]int {
+func (s snapshot) taskCounts() map[string]int {
 	out := make(map[string]int, len(s.Connectors))
 	for n := range s.Connectors {
 		out[n] = len(s.Tasks[n])

@@ -200,6 +200,15 @@ func (s *statusStore) put(key, state, trace string, generation int32) {
 	})
 }
 
+// putTombstone removes a status (Connect's DESTROYED). It does not block.
+func (s *statusStore) putTombstone(key string) {
+	s.prod.Produce(context.Background(), &kgo.Record{Topic: s.topic, Key: []byte(key)}, func(_ *kgo.Record, err error) {
+		if err != nil && !errors.Is(err, kgo.ErrClientClosed) {
+			s.log.Warn("status tombstone failed", "key", key, "err", err)
+		}
+	})
+}
+
 // remove writes tombstones for keys.
 func (s *statusStore) remove(ctx context.Context, keys ...string) error {
 	recs := make([]*kgo.Record, len(keys))
