@@ -119,7 +119,7 @@ func newConfigDef() *config.Def {
 	list(KeyColumnExclude, "Regular expressions matching db.table.column names to leave out of change event values.", "column.blacklist")
 	str(KeySnapshotMode, snapInitial, config.High, "When to snapshot: initial (no offsets yet, or an unfinished snapshot), initial_only (snapshot, then stop), no_data / schema_only (never copy rows; stream from the current position), never (stream from the oldest binlog), when_needed (as initial, and again when the stored binlog position was purged), always (every start).",
 		config.OneOf(snapInitial, snapInitialOnly, snapNoData, snapSchemaOnly, snapNever, snapWhenNeeded, snapAlways))
-	integer(KeySnapshotFetchSize, 10240, 1, "Rows a snapshot worker reads ahead of the queue; rows are streamed from the server, never buffered per table.")
+	integer(KeySnapshotFetchSize, 10240, 1, "Accepted for compatibility: snapshot rows are streamed from the server one at a time, and the queue (max.queue.size) bounds what is buffered.")
 	integer(KeySnapshotMaxThreads, 1, 1, "Tables snapshotted at once, each on its own connection sharing one consistent view.")
 	str(KeyDecimalMode, decimalPrecise, config.Medium, "DECIMAL/NUMERIC as precise (org.apache.kafka.connect.data.Decimal), double or string.",
 		config.OneOf(decimalPrecise, decimalDouble, decimalString))
@@ -203,6 +203,7 @@ type settings struct {
 	adjustNames          bool
 	skip                 map[string]bool
 	maxBackoff           time.Duration
+	keepAlive            bool
 	lockingMode          string
 }
 
@@ -238,6 +239,7 @@ func parseSettings(raw map[string]string) (*settings, error) {
 		adjustNames:          !strings.EqualFold(v.String(KeySchemaNameAdjustment), "none"),
 		skip:                 map[string]bool{},
 		maxBackoff:           v.Duration(KeyConnectKeepAliveMs),
+		keepAlive:            v.Bool(KeyConnectKeepAlive),
 		lockingMode:          strings.ToLower(v.String(KeySnapshotLockingMode)),
 		types: typeOptions{
 			decimal: strings.ToLower(v.String(KeyDecimalMode)),

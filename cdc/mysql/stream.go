@@ -14,6 +14,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/tributary-cdc/tributary/cdc"
+	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -97,6 +98,9 @@ func (r *reader) run(ctx context.Context) error {
 		}
 		if isFatal(err) {
 			return err
+		}
+		if !r.s.keepAlive {
+			return connector.Retriable(fmt.Errorf("binlog connection lost (connect.keep.alive=false): %w", err))
 		}
 		if r.events > 0 {
 			backoff = time.Second
