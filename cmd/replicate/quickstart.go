@@ -201,7 +201,8 @@ func (q *qs) run(ctx context.Context) int {
 	q.say("Metrics:          %s/metrics", q.rest)
 	q.say("Kafka (embedded): %s   (e.g. kcat -b %s -L)", q.w.BootstrapServers(), q.w.BootstrapServers())
 	q.say("Schema registry:  %s/subjects", q.regURL)
-	q.say("Databases:        MariaDB %s, PostgreSQL %s", q.my.RootDSN(), q.pg.RootDSN())
+	q.say("MariaDB:          mariadb -h 127.0.0.1 -P %d -u root inventory   (CDC user %s/%s)", q.my.Port, harness.MariaDBCDCUser, harness.MariaDBCDCPassword)
+	q.say("PostgreSQL:       psql -h 127.0.0.1 -p %d -U %s inventory", q.pg.Port, q.pg.User)
 	q.say("Worker log:       %s", q.logPath)
 	code := 0
 	if !ok {
