@@ -136,6 +136,9 @@ func pairClass(a, b class) class {
 			o = b
 		}
 		if o == classText || o == classChar || o == classOther {
+			if has(classChar) {
+				return classChar // CHAR padding is not data
+			}
 			return classText
 		}
 		return o
