@@ -259,7 +259,9 @@ func (q *qs) setup(ctx context.Context) error {
 	}
 	q.log = log
 
-	// Database servers, in parallel.
+	// Database servers, in parallel (after removing what an earlier run
+	// killed with SIGKILL left behind).
+	harness.SweepStale()
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	var myErr, pgErr error
