@@ -225,21 +225,42 @@ func compareState(t testing.TB, table string, want, got map[string]string) {
 	}
 }
 
+// emittedValues collects the v values of after images per topic.
+type emittedValues map[string]map[int64]bool
+
+func (e emittedValues) add(r schema.Record) {
+	if r.Value == nil {
+		return
+	}
+	env, ok := r.Value.(*schema.Struct)
+	if !ok {
+		return
+	}
+	if a, ok := env.Get("after").(*schema.Struct); ok {
+		if v, ok := a.Get("v").(int64); ok {
+			if e[r.Topic] == nil {
+				e[r.Topic] = map[int64]bool{}
+			}
+			e[r.Topic][v] = true
+		}
+	}
+}
+
 // checkValuesEmitted checks that every committed v value of inserts and
 // updates appears in some emitted after image.
 func checkValuesEmitted(t testing.TB, w *writer, recs []schema.Record, topicOf func(string) string) {
 	t.Helper()
+	e := emittedValues{}
+	for _, r := range recs {
+		e.add(r)
+	}
+	checkEmitted(t, w, e, topicOf)
+}
+
+func checkEmitted(t testing.TB, w *writer, e emittedValues, topicOf func(string) string) {
+	t.Helper()
 	for tbl, vals := range w.values {
-		seen := map[int64]bool{}
-		topic := topicOf(tbl)
-		for _, r := range recs {
-			if r.Topic != topic || r.Value == nil {
-				continue
-			}
-			if a, ok := r.Value.(*schema.Struct).Get("after").(*schema.Struct); ok {
-				seen[a.Get("v").(int64)] = true
-			}
-		}
+		seen := e[topicOf(tbl)]
 		lost := 0
 		for v := range vals {
 			if !seen[v] {
