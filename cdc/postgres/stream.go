@@ -436,6 +436,12 @@ func (st *streamer) dispatch(ctx context.Context, lsn pglogrepl.LSN, msg pglogre
 // builds new schemas from this point on.
 func (st *streamer) relation(ctx context.Context, m *pglogrepl.RelationMessage) error {
 	def := tableDef{relID: m.RelationID, schema: m.Namespace, name: m.RelationName, identity: m.ReplicaIdentity}
+	if !st.s.filters.table(m.Namespace, m.RelationName) {
+		// In the publication but not captured: its changes are counted
+		// (for resume positions) and dropped.
+		st.rels[m.RelationID] = &table{def: def, id: m.Namespace + "." + m.RelationName}
+		return nil
+	}
 	ri, err := st.catalog(ctx, func(c *pgx.Conn) (*relInfo, error) { return relation(ctx, c, m.RelationID) })
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
@@ -766,7 +772,7 @@ func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, 
 		del := dataRecord(t, oldKey, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
 		del.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(newKey)}}
 		recs = append(recs, del)
-		if st.s.tombstones {
+		if st.s.tombstones && oldKey != nil {
 			recs = append(recs, tombstone(t, oldKey, st.part, nil, now))
 		}
 	}
@@ -793,7 +799,7 @@ func (st *streamer) delete(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	}
 	now := time.Now()
 	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)}
-	if st.s.tombstones {
+	if st.s.tombstones && key != nil {
 		recs = append(recs, tombstone(t, key, st.part, nil, now))
 	}
 	return st.push(ctx, pos, "DELETE", recs...)

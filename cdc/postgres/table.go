@@ -1,12 +1,16 @@
 package postgres
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/tributary-cdc/tributary/cdc"
 	"github.com/tributary-cdc/tributary/schema"
@@ -317,9 +321,28 @@ func equalKeys(a, b *schema.Struct) bool {
 		return false
 	}
 	for i := range a.Values {
-		if fmt.Sprint(a.Values[i]) != fmt.Sprint(b.Values[i]) {
+		if !equalValue(a.Values[i], b.Values[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func equalValue(x, y any) bool {
+	switch a := x.(type) {
+	case nil:
+		return y == nil
+	case int16, int32, int64, string, bool, float32, float64:
+		return x == y
+	case []byte:
+		b, ok := y.([]byte)
+		return ok && bytes.Equal(a, b)
+	case decimal.Decimal:
+		b, ok := y.(decimal.Decimal)
+		return ok && a.Equal(b)
+	case time.Time:
+		b, ok := y.(time.Time)
+		return ok && a.Equal(b)
+	}
+	return fmt.Sprint(x) == fmt.Sprint(y)
 }
