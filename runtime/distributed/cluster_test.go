@@ -1,0 +1,307 @@
+package distributed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/runtime/filestream"
+	"github.com/tributary-cdc/tributary/runtime/rest"
+)
+
+// testWorker is one in-process distributed worker with its REST API.
+type testWorker struct {
+	h      *Herder
+	url    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startWorker(t *testing.T, brokers string, dir string, n int) *testWorker {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := map[string]string{
+		"bootstrap.servers":                 brokers,
+		"group.id":                          "test-cluster",
+		"config.storage.topic":              "cfg",
+		"offset.storage.topic":              "offs",
+		"status.storage.topic":              "stat",
+		"config.storage.replication.factor": "1",
+		"offset.storage.replication.factor": "1",
+		"status.storage.replication.factor": "1",
+		"offset.storage.partitions":         "3",
+		"status.storage.partitions":         "2",
+		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                   "org.apache.kafka.connect.storage.StringConverter",
+		"offset.flush.interval.ms":          "300",
+		"session.timeout.ms":                "6000",
+		"heartbeat.interval.ms":             "300",
+		"rebalance.timeout.ms":              "6000",
+		"scheduled.rebalance.max.delay.ms":  "2000",
+		"listeners":                         "http://" + ln.Addr().String(),
+		"rest.advertised.host.name":         "127.0.0.1",
+	}
+	cfg, err := ParseConfig(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("TRIBUTARY_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("w", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reg := connector.NewRegistry(filestream.Source{}, filestream.Sink{})
+	h, err := New(ctx, cfg, ln.Addr(), Options{Registry: reg, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rest.New(h.RESTOptions())
+	sctx, scancel := context.WithCancel(context.Background())
+	tw := &testWorker{h: h, url: h.URL(), cancel: scancel, done: make(chan struct{})}
+	go func() {
+		defer close(tw.done)
+		hs := &http.Server{Handler: h.Handler(srv)}
+		go func() { <-sctx.Done(); hs.Close() }()
+		_ = hs.Serve(ln)
+	}()
+	t.Cleanup(func() { tw.stop() })
+	return tw
+}
+
+func (tw *testWorker) stop() {
+	select {
+	case <-tw.done:
+		return
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tw.h.Close(ctx)
+	tw.cancel()
+	<-tw.done
+}
+
+func call(t *testing.T, method, url string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+type placement map[string]map[string]string // connector → "connector"/"task-n" → worker_id
+
+func statusPlacement(t *testing.T, base string) (placement, bool) {
+	code, b := call(t, "GET", base+"connectors?expand=status", nil)
+	if code != 200 {
+		t.Fatalf("expand=status: %d %s", code, b)
+	}
+	var m map[string]struct {
+		Status rest.ConnectorStatus `json:"status"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := placement{}
+	allRunning := true
+	for name, v := range m {
+		p := map[string]string{"connector": v.Status.Connector.WorkerID}
+		if v.Status.Connector.State != "RUNNING" || len(v.Status.Tasks) == 0 {
+			allRunning = false
+		}
+		for _, ts := range v.Status.Tasks {
+			p[fmt.Sprintf("task-%d", ts.ID)] = ts.WorkerID
+			if ts.State != "RUNNING" {
+				allRunning = false
+			}
+		}
+		out[name] = p
+	}
+	return out, allRunning
+}
+
+// TestClusterFileStream runs three in-process workers sharing file
+// connectors: they spread, every worker reports the same placement, and
+// after a worker leaves its work finishes elsewhere.
+func TestClusterFileStream(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close) // after the workers' cleanups (LIFO)
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	cl, _ := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	const pairs = 3
+	var topics []string
+	for i := range pairs {
+		topics = append(topics, fmt.Sprintf("lines-%d", i))
+	}
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, topics...); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ws := []*testWorker{startWorker(t, brokers, dir, 0), startWorker(t, brokers, dir, 1), startWorker(t, brokers, dir, 2)}
+
+	const lines = 2000
+	var in, out []string
+	for i := range pairs {
+		in = append(in, filepath.Join(dir, fmt.Sprintf("in-%d.txt", i)))
+		out = append(out, filepath.Join(dir, fmt.Sprintf("out-%d.txt", i)))
+		var b strings.Builder
+		for j := range lines / 2 {
+			fmt.Fprintf(&b, "%d-%05d\n", i, j)
+		}
+		os.WriteFile(in[i], []byte(b.String()), 0o644)
+	}
+	for i := range pairs {
+		// Created through different workers: non-leaders forward.
+		code, b := call(t, "POST", ws[i%3].url+"connectors", map[string]any{"name": fmt.Sprintf("src-%d", i),
+			"config": map[string]string{"connector.class": "FileStreamSource", "file": in[i], "topic": topics[i]}})
+		if code != 201 {
+			t.Fatalf("create src-%d: %d %s", i, code, b)
+		}
+		code, b = call(t, "PUT", ws[(i+1)%3].url+fmt.Sprintf("connectors/sink-%d/config", i),
+			map[string]string{"connector.class": "FileStreamSink", "file": out[i], "topics": topics[i]})
+		if code != 201 {
+			t.Fatalf("create sink-%d: %d %s", i, code, b)
+		}
+	}
+	if code, b := call(t, "POST", ws[2].url+"connectors", map[string]any{"name": "src-0",
+		"config": map[string]string{"connector.class": "FileStreamSource", "file": in[0], "topic": topics[0]}}); code != 409 {
+		t.Fatalf("duplicate create: %d %s", code, b)
+	}
+
+	// Every connector runs; the workers share them and agree on placement.
+	var p0 placement
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		p, ok := statusPlacement(t, ws[0].url)
+		if ok && len(p) == 2*pairs {
+			same := true
+			for _, w := range ws[1:] {
+				if q, _ := statusPlacement(t, w.url); !reflect.DeepEqual(p, q) {
+					same = false
+				}
+			}
+			if same {
+				p0 = p
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all RUNNING with one placement after 60s: %v", p)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	perWorker := map[string]int{}
+	for _, m := range p0 {
+		for _, w := range m {
+			perWorker[w]++
+		}
+	}
+	if len(perWorker) != 3 {
+		t.Fatalf("work not spread over 3 workers: %v (%v)", perWorker, p0)
+	}
+	for w, n := range perWorker {
+		if n != 4 {
+			t.Errorf("worker %s runs %d instances, want 4 (%v)", w, n, p0)
+		}
+	}
+	waitFiles(t, out, lines/2, 60*time.Second)
+
+	// A worker leaves; more input arrives; its work resumes elsewhere.
+	gone := ws[1].h.WorkerID()
+	ws[1].stop()
+	for i := range pairs {
+		f, _ := os.OpenFile(in[i], os.O_APPEND|os.O_WRONLY, 0)
+		for j := lines / 2; j < lines; j++ {
+			fmt.Fprintf(f, "%d-%05d\n", i, j)
+		}
+		f.Close()
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		p, ok := statusPlacement(t, ws[0].url)
+		moved := ok
+		for _, m := range p {
+			for _, w := range m {
+				if w == gone {
+					moved = false
+				}
+			}
+		}
+		if moved {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("work of %s not moved after 60s: %v", gone, p)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	waitFiles(t, out, lines, 60*time.Second)
+	for i := range pairs {
+		got := readSet(t, out[i])
+		for j := range lines {
+			if !got[fmt.Sprintf("%d-%05d", i, j)] {
+				t.Fatalf("%s misses line %d-%05d", out[i], i, j)
+			}
+		}
+	}
+}
+
+func readSet(t *testing.T, path string) map[string]bool {
+	b, _ := os.ReadFile(path)
+	s := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			s[l] = true
+		}
+	}
+	return s
+}
+
+func waitFiles(t *testing.T, paths []string, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for _, p := range paths {
+		for len(readSet(t, p)) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s has %d distinct lines, want %d", p, len(readSet(t, p)), n)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
