@@ -29,8 +29,8 @@ const usage = `usage: replicate <command> [arguments]
 commands:
   standalone [flags] worker.properties [connector.properties|connector.json ...]
               run connectors in one process, as connect-standalone.sh
-  distributed worker.properties
-              run a worker of a distributed cluster (not available yet)
+  distributed [flags] worker.properties
+              run a worker of a distributed cluster, as connect-distributed.sh
   quickstart  [--duration 20s] [--keep]
               start an embedded broker, throwaway MariaDB and PostgreSQL and
               CDC pipelines crossing them, run a workload, verify every table
@@ -55,8 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "standalone":
 		return standalone(rest, stderr)
 	case "distributed":
-		fmt.Fprintln(stderr, "replicate distributed: not available yet; use replicate standalone")
-		return 2
+		return distributedCmd(rest, stderr)
 	case "quickstart":
 		return quickstart(rest, stdout, stderr)
 	case "verify":

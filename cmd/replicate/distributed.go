@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/runtime/distributed"
+	"github.com/tributary-cdc/tributary/runtime/rest"
+)
+
+// distributedCmd runs one worker of a distributed cluster, as
+// connect-distributed.sh worker.properties.
+func distributedCmd(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("distributed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	format := fs.String("log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: replicate distributed [flags] worker.properties")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	log, lvl, err := newLogger(stderr, *level, *format)
+	if err != nil {
+		fmt.Fprintln(stderr, "replicate:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runDistributed(ctx, log, lvl, fs.Arg(0)); err != nil {
+		log.Error("replicate distributed failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, workerFile string) error {
+	raw, err := runtime.LoadProperties(workerFile)
+	if err != nil {
+		return err
+	}
+	cfg, err := distributed.ParseConfig(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", workerFile, err)
+	}
+	if _, err := config.NewProviders(raw); err != nil {
+		return fmt.Errorf("%s: %w", workerFile, err)
+	}
+	addr, err := rest.Addr(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", workerFile, err)
+	}
+	ln, err := rest.Listen(addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	obs := newObserver()
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	h, err := distributed.New(startCtx, cfg, ln.Addr(), distributed.Options{Registry: newRegistry(), Logger: log,
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
+	cancel()
+	if err != nil {
+		return err
+	}
+	admin, err := h.Worker().KafkaClient()
+	if err != nil {
+		closeHerder(h, cfg)
+		return err
+	}
+	defer admin.Close()
+	opts := h.RESTOptions()
+	opts.Metrics = obs.Registry().Handler()
+	opts.Version = rest.DefaultVersion
+	opts.Commit = version
+	opts.Logger = log
+	opts.LogLevel = lvl
+	opts.ClusterID = func(ctx context.Context) (string, error) {
+		m, err := kadm.NewClient(admin).BrokerMetadata(ctx)
+		if err != nil {
+			return "", err
+		}
+		return m.Cluster, nil
+	}
+	srv := &http.Server{Handler: h.Handler(rest.New(opts)), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("REST API listening", "addr", ln.Addr().String(), "url", h.URL())
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping (signal received)")
+	case err = <-serveErr:
+		log.Error("REST API stopped", "err", err)
+	}
+	cerr := closeHerder(h, cfg)
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return cerr
+}
+
+// closeHerder stops the worker's tasks and leaves the group.
+func closeHerder(h *distributed.Herder, cfg *distributed.Config) error {
+	timeout := cfg.Worker.ShutdownTimeout + cfg.Worker.OffsetFlushTimeout + 15*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return h.Close(ctx)
+}
