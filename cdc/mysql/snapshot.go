@@ -308,6 +308,10 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 		start = *t.resumeFrom
 		t.log.Info("an earlier snapshot was interrupted; streaming will start at its position", "file", start.File, "pos", start.Pos)
 	}
+	if t.resumeFrom == nil {
+		p := start
+		t.resumeFrom = &p // a retry of this snapshot streams from here
+	}
 	st := &snapshotState{t: t, pos: start, view: view.pos}
 	// Schemas first (Debezium emits the tables' DDL before their rows). The
 	// last one is held back: when no table has rows it is the snapshot's

@@ -201,7 +201,23 @@ func (t *Task) run(ctx context.Context) error {
 		return nil
 	}
 	if t.snapshot || t.schemaOnly {
-		pos, err := t.runSnapshot(ctx, !t.schemaOnly)
+		var pos position
+		var err error
+		// A snapshot that fails on a transient error (a dropped connection,
+		// a table changed under it) is taken again; the retry streams from
+		// the first attempt's position, like a restart does.
+		for attempt, backoff := 1, time.Second; ; attempt, backoff = attempt+1, backoff*2 {
+			pos, err = t.runSnapshot(ctx, !t.schemaOnly)
+			if err == nil || ctx.Err() != nil || isFatal(err) || attempt == 5 {
+				break
+			}
+			t.log.Warn("snapshot failed; retrying", "attempt", attempt, "err", err, "backoff", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil
+			}
+		}
 		if err != nil {
 			return err
 		}
