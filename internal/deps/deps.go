@@ -2,6 +2,11 @@
 
 // Package deps pins the modules Tributary is built on, so go.mod stays stable
 // while packages that use them are written.
+//
+// github.com/johannesboyne/gofakes3 (the in-process S3 server of sinks/s3
+// tests) is pinned by those tests only: its root directory holds a
+// "tools"-tagged package main, so importing it under this file's build tag
+// would not compile.
 package deps
 
 import (
@@ -14,6 +19,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/jmoiron/sqlx"
 	_ "github.com/magiconair/properties"
+	_ "github.com/minio/minio-go/v7"
+	_ "github.com/minio/minio-go/v7/pkg/credentials"
+	_ "github.com/parquet-go/parquet-go"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "github.com/shopspring/decimal"
