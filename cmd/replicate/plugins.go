@@ -7,6 +7,7 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/filestream"
 	jdbcsink "github.com/tributary-cdc/tributary/sinks/jdbc"
+	s3sink "github.com/tributary-cdc/tributary/sinks/s3"
 )
 
 // newRegistry lists every connector class the binary ships.
@@ -18,5 +19,6 @@ func newRegistry() *connector.Registry {
 		postgres.Plugin{},
 		jdbc.SourcePlugin{},
 		jdbcsink.Plugin{},
+		s3sink.Plugin{},
 	)
 }
