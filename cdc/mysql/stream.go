@@ -211,7 +211,14 @@ func (r *reader) handle(ctx context.Context, ev *replication.BinlogEvent) error 
 		*replication.PreviousGTIDsEvent:
 		return nil
 	case *replication.TransactionPayloadEvent:
+		// MySQL binlog_transaction_compression: the transaction's events
+		// inside one event; its end position is the commit position.
 		for _, inner := range e.Events {
+			if inner.Header != nil && inner.Header.LogPos == 0 {
+				hh := *inner.Header
+				hh.LogPos, hh.EventSize = h.LogPos, 0
+				inner.Header = &hh
+			}
 			if err := r.handle(ctx, inner); err != nil {
 				return err
 			}
