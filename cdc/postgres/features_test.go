@@ -334,3 +334,57 @@ func TestSnapshotModes(t *testing.T) {
 		}
 	})
 }
+
+// TestReconnect kills the walsender under the task (twice, once in the
+// middle of a big transaction): the task reconnects with backoff and
+// resumes where it was, so every row arrives exactly once.
+func TestReconnect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := harness.Postgres(t)
+	c := pgConn(t, db)
+	mustExec(t, c, "CREATE TABLE a (id int PRIMARY KEY)")
+	cfg := baseConfig(db, "max.queue.size", "100", "max.batch.size", "50")
+	dropSlotAtEnd(t, db, cfg["slot.name"])
+	h := newSim(t, cfg)
+	h.start(ctx)
+	defer h.stop()
+	mustExec(t, c, "INSERT INTO a SELECT i FROM generate_series(1, 100) i")
+	h.pollUntil(ctx, 30*time.Second, func() bool { return h.count() >= 100 })
+	kill := func() {
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			var killed bool
+			err := c.QueryRow(ctx, "SELECT coalesce(bool_or(pg_terminate_backend(active_pid)), false) FROM pg_replication_slots WHERE slot_name = $1 AND active", cfg["slot.name"]).Scan(&killed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if killed {
+				return
+			}
+		}
+		t.Fatal("no active walsender to kill")
+	}
+	kill()
+	mustExec(t, c, "INSERT INTO a SELECT i FROM generate_series(101, 200) i")
+	h.pollUntil(ctx, 30*time.Second, func() bool { return h.count() >= 200 })
+	// A transaction of 5000 rows, killed while it is being read (the small
+	// queue keeps the reader inside it).
+	mustExec(t, c, "INSERT INTO a SELECT i FROM generate_series(201, 5200) i")
+	for h.count() < 1000 {
+		if _, err := h.pollOnce(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kill()
+	h.pollUntil(ctx, 60*time.Second, func() bool { return h.count() >= 5200 })
+	h.pollFor(ctx, 300*time.Millisecond)
+	seen := map[int32]int{}
+	for _, r := range h.topic("srv.public.a") {
+		seen[r.Key.(*schema.Struct).Get("id").(int32)]++
+	}
+	for i := int32(1); i <= 5200; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("id %d seen %d times", i, seen[i])
+		}
+	}
+}

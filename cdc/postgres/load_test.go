@@ -290,7 +290,7 @@ func TestSnapshotWithConcurrentWriter(t *testing.T) {
 func TestAbruptRestarts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rows := envInt("TRIBUTARY_CRASH_ROWS", 20_000)
+	rows := envInt("TRIBUTARY_CRASH_ROWS", 10_000)
 	kills := envInt("TRIBUTARY_KILLS", 12)
 	db := harness.Postgres(t)
 	c := pgConn(t, db)

@@ -92,7 +92,7 @@ func TestConfirmedFlushAdvances(t *testing.T) {
 		}
 		return n
 	}
-	run1 := sample(4 * time.Second)
+	run1 := sample(2500 * time.Millisecond)
 	if n := increases(run1); n < 3 {
 		t.Fatalf("confirmed_flush_lsn advanced %d times during the run: %v", n, run1)
 	}
@@ -107,7 +107,7 @@ func TestConfirmedFlushAdvances(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the writer goes on while the task is down
 	h.start(ctx)
 	defer h.stop()
-	run2 := sample(3 * time.Second)
+	run2 := sample(2 * time.Second)
 	increases(run2)
 	if run2[len(run2)-1] <= afterStop {
 		t.Fatalf("confirmed_flush_lsn did not advance after restart: %s, was %s", run2[len(run2)-1], afterStop)
@@ -175,9 +175,9 @@ func TestRetainedWALBounded(t *testing.T) {
 	}
 	// Let the last heartbeats be acknowledged, then measure.
 	mustExec(t, oc, "CHECKPOINT")
-	h.pollFor(ctx, 2*time.Second)
+	h.pollFor(ctx, time.Second)
 	mustExec(t, oc, "CHECKPOINT")
-	h.pollFor(ctx, 2*time.Second)
+	h.pollFor(ctx, time.Second)
 	now := walPos()
 	confirmed, restart := slotLSNs(t, c, slot)
 	written := uint64(now - start)
