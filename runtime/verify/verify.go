@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -305,13 +306,23 @@ func (p *plan) query(t *table, side func(pairCol) column) string {
 // row is one normalized row: keys then columns.
 type row []value
 
-// stream reads normalized rows of one side in key order.
+// batchSize is how many rows a reader hands to the merge at once.
+const batchSize = 256
+
+type batch struct {
+	rows []row
+	err  error
+}
+
+// stream reads normalized rows of one side in key order. A goroutine reads
+// and normalizes the rows (so both databases stream at the same time) and
+// hands them over in batches; next checks the order, counts and hashes.
 type stream struct {
 	name  string
-	rows  *sql.Rows
 	plan  *plan
-	buf   []any
-	ptrs  []any
+	ch    chan batch
+	buf   []row
+	i     int
 	cur   row
 	prev  row
 	done  bool
@@ -319,17 +330,74 @@ type stream struct {
 	sum   hash.Hash
 }
 
-func openStream(ctx context.Context, conn *sql.Conn, name, q string, p *plan) (*stream, error) {
+// openStream starts the query and its reader goroutine, which ends when
+// the rows are read, on an error, or when ctx is cancelled; wg tracks it.
+func openStream(ctx context.Context, conn *sql.Conn, name, q string, p *plan, wg *sync.WaitGroup) (*stream, error) {
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	n := len(p.keys) + len(p.cols)
-	s := &stream{name: name, rows: rows, plan: p, buf: make([]any, n), ptrs: make([]any, n), sum: sha256.New()}
-	for i := range s.buf {
-		s.ptrs[i] = &s.buf[i]
-	}
+	s := &stream{name: name, plan: p, ch: make(chan batch, 4), sum: sha256.New()}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(s.ch)
+		defer rows.Close()
+		s.read(ctx, rows)
+	}()
 	return s, nil
+}
+
+// read scans and normalizes rows into batches.
+func (s *stream) read(ctx context.Context, rows *sql.Rows) {
+	n := len(s.plan.keys) + len(s.plan.cols)
+	nk := len(s.plan.keys)
+	vals, ptrs := make([]any, n), make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for {
+		b := batch{rows: make([]row, 0, batchSize)}
+		end := false
+		for len(b.rows) < batchSize {
+			if !rows.Next() {
+				end = true
+				if err := rows.Err(); err != nil {
+					b.err = fmt.Errorf("read %s: %w", s.name, err)
+				}
+				break
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				b.err = fmt.Errorf("read %s: %w", s.name, err)
+				break
+			}
+			r := make(row, n)
+			for i, v := range vals {
+				var c class
+				if i < nk {
+					c = s.plan.keys[i].class
+				} else {
+					c = s.plan.cols[i-nk].class
+				}
+				r[i] = normalize(v, c)
+				if i < nk && r[i].null {
+					b.err = fmt.Errorf("read %s: key column %s is NULL", s.name, s.plan.keys[i].src.name)
+				}
+			}
+			if b.err != nil {
+				break
+			}
+			b.rows = append(b.rows, r)
+		}
+		select {
+		case s.ch <- b:
+		case <-ctx.Done():
+			return
+		}
+		if end || b.err != nil {
+			return
+		}
+	}
 }
 
 // next advances to the next row; s.done is set at the end.
@@ -337,30 +405,19 @@ func (s *stream) next() error {
 	if s.done {
 		return nil
 	}
-	if !s.rows.Next() {
-		s.done = true
-		if err := s.rows.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", s.name, err)
+	for s.i >= len(s.buf) {
+		b, ok := <-s.ch
+		if !ok {
+			s.done = true
+			return nil
 		}
-		return nil
-	}
-	if err := s.rows.Scan(s.ptrs...); err != nil {
-		return fmt.Errorf("read %s: %w", s.name, err)
-	}
-	r := make(row, len(s.buf))
-	nk := len(s.plan.keys)
-	for i, v := range s.buf {
-		var c class
-		if i < nk {
-			c = s.plan.keys[i].class
-		} else {
-			c = s.plan.cols[i-nk].class
+		if b.err != nil {
+			return b.err
 		}
-		r[i] = normalize(v, c)
-		if i < nk && r[i].null {
-			return fmt.Errorf("read %s: key column %s is NULL", s.name, s.plan.keys[i].src.name)
-		}
+		s.buf, s.i = b.rows, 0
 	}
+	r := s.buf[s.i]
+	s.i++
 	if s.prev != nil && s.plan.compareKeys(r, s.prev) <= 0 {
 		return fmt.Errorf("read %s: keys arrive out of order (%s after %s): the key's sort order differs between the databases; choose another key",
 			s.name, s.plan.keyText(r), s.plan.keyText(s.prev))
@@ -405,16 +462,20 @@ func writeRow(h hash.Hash, r row) {
 }
 
 func (p *plan) run(ctx context.Context, sc, tc *sql.Conn, opts Options, rep *Report) error {
-	ss, err := openStream(ctx, sc, "source "+p.st.String(), p.query(p.st, func(c pairCol) column { return c.src }), p)
+	// Cancelling qctx stops both readers (and their queries) when the merge
+	// ends early; run returns only after they are gone.
+	qctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	ss, err := openStream(qctx, sc, "source "+p.st.String(), p.query(p.st, func(c pairCol) column { return c.src }), p, &wg)
 	if err != nil {
 		return err
 	}
-	defer ss.rows.Close()
-	ts, err := openStream(ctx, tc, "target "+p.tt.String(), p.query(p.tt, func(c pairCol) column { return c.dst }), p)
+	ts, err := openStream(qctx, tc, "target "+p.tt.String(), p.query(p.tt, func(c pairCol) column { return c.dst }), p, &wg)
 	if err != nil {
 		return err
 	}
-	defer ts.rows.Close()
 	if err := ss.next(); err != nil {
 		return err
 	}
