@@ -246,7 +246,7 @@ func (d *qsDB) insertOrder(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
-// step makes one random change (a transaction of one to three statements).
+// step makes one random change (a transaction of one or two statements).
 func (d *qsDB) step(ctx context.Context) error {
 	tx, err := d.db.BeginTxx(ctx, nil)
 	if err != nil {
