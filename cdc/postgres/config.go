@@ -150,7 +150,7 @@ func configDef() *config.Def {
 	list(keyColumnInclude, "Regular expressions of columns (schema.table.column) to include in events.", "column.whitelist")
 	list(keyColumnExclude, "Regular expressions of columns (schema.table.column) to leave out of events.", "column.blacklist")
 	str(keySnapshotMode, "initial", config.Medium, "initial (default), always, initial_only, no_data (alias schema_only), never, when_needed.", oneOf(keySnapshotMode, snapshotModes...))
-	integer(keySnapshotFetch, 10240, 1, "Rows handed to the queue per snapshot batch.")
+	integer(keySnapshotFetch, 10240, 1, "Rows between snapshot progress reports. Rows stream from the server under TCP backpressure, so memory does not depend on it.")
 	integer(keySnapshotThreads, 1, 1, "Tables read in parallel during the snapshot, each from a connection sharing the slot's exported snapshot.")
 	str(keyDecimalMode, "precise", config.Medium, "NUMERIC/DECIMAL/MONEY as precise (Connect Decimal; VariableScaleDecimal without a declared scale), double or string.", oneOf(keyDecimalMode, decimalModes...))
 	str(keyTimePrecision, "adaptive", config.Medium, "adaptive (default), adaptive_time_microseconds or connect.", oneOf(keyTimePrecision, timeModes...))

@@ -421,6 +421,12 @@ func (st *streamer) dispatch(ctx context.Context, lsn pglogrepl.LSN, msg pglogre
 		return st.truncate(ctx, lsn, m)
 	case *pglogrepl.StreamStartMessageV2:
 		st.inStream, st.streamX = true, m.Xid
+		if sp := st.spills[m.Xid]; sp != nil && m.FirstSegment == 1 {
+			// The server starts this transaction over: forget what an
+			// earlier pass spooled.
+			sp.close()
+			delete(st.spills, m.Xid)
+		}
 	case *pglogrepl.StreamStopMessageV2:
 		st.inStream = false
 	case *pglogrepl.StreamCommitMessageV2:
