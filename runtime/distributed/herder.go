@@ -356,7 +356,11 @@ func (h *Herder) assigned(ctx context.Context, gen int32, memberID string, a ass
 
 func (h *Herder) lost(reason string) {
 	h.log.Warn("stopping all work: group membership lost or not confirmed", "reason", reason)
+	tasks := h.host.Tasks()
 	h.host.StopAll() // at once: the lease may be running out
+	for _, k := range tasks {
+		h.log.Info("task stopped", "connector", k.Connector, "task", k.Task)
+	}
 	h.opMu.Lock()
 	h.stopAllLocked()
 	h.opMu.Unlock()
