@@ -53,7 +53,10 @@ var jaasOpt = regexp.MustCompile(`(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"`)
 // security.protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
 // sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with the username and
 // password from sasl.jaas.config, ssl.ca.location (a PEM file; Kafka's JKS
-// truststores are not read), request.timeout.ms and retry.backoff.ms.
+// truststores are not read), request.timeout.ms, retry.backoff.ms and
+// metadata.max.age.ms (how often metadata is refreshed, so a topics.regex
+// consumer finds topics created after it started; capped to franz-go's
+// 10ms–1h range).
 func ClientOpts(props map[string]string) ([]kgo.Opt, error) {
 	seeds := Servers(props["bootstrap.servers"])
 	if len(seeds) == 0 {
@@ -69,6 +72,17 @@ func ClientOpts(props map[string]string) ([]kgo.Opt, error) {
 			return nil, fmt.Errorf("retry.backoff.ms: invalid value %q", v)
 		}
 		opts = append(opts, kgo.RetryBackoffFn(func(int) time.Duration { return time.Duration(ms) * time.Millisecond }))
+	}
+	if v := props["metadata.max.age.ms"]; v != "" {
+		ms, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || ms < 0 {
+			return nil, fmt.Errorf("metadata.max.age.ms: invalid value %q", v)
+		}
+		age := min(max(time.Duration(ms)*time.Millisecond, 10*time.Millisecond), time.Hour)
+		opts = append(opts, kgo.MetadataMaxAge(age))
+		if age < 5*time.Second { // franz-go's default minimum age
+			opts = append(opts, kgo.MetadataMinAge(age))
+		}
 	}
 	proto := strings.ToUpper(strings.TrimSpace(props["security.protocol"]))
 	switch proto {

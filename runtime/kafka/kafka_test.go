@@ -105,6 +105,7 @@ func TestOptionErrors(t *testing.T) {
 		{map[string]string{"bootstrap.servers": "b:9092", "compression.type": "brotli"}, "compression.type"},
 		{map[string]string{"bootstrap.servers": "b:9092", "linger.ms": "-1"}, "linger.ms"},
 		{map[string]string{"bootstrap.servers": "b:9092", "acks": "1"}, "acks"},
+		{map[string]string{"bootstrap.servers": "b:9092", "metadata.max.age.ms": "soon"}, "metadata.max.age.ms"},
 		{map[string]string{"bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI",
 			"sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`}, "sasl.mechanism"},
 		{map[string]string{"bootstrap.servers": "b:9092", "security.protocol": "SASL_PLAINTEXT"}, "sasl.jaas.config"},
@@ -117,6 +118,18 @@ func TestOptionErrors(t *testing.T) {
 	if _, err := ProducerOpts(map[string]string{"bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
 		"sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p\"q";`}); err != nil {
 		t.Errorf("SCRAM config: %v", err)
+	}
+	for _, v := range []string{"0", "1000", "300000", "86400000"} {
+		opts, err := ClientOpts(map[string]string{"bootstrap.servers": "127.0.0.1:1", "metadata.max.age.ms": v})
+		if err == nil {
+			var cl *kgo.Client
+			if cl, err = kgo.NewClient(opts...); err == nil {
+				cl.Close()
+			}
+		}
+		if err != nil {
+			t.Errorf("metadata.max.age.ms=%s: %v", v, err)
+		}
 	}
 	if got := Overlay(map[string]string{"linger.ms": "5", "producer.linger.ms": "50"}, "producer."); got["linger.ms"] != "50" {
 		t.Errorf("Overlay = %v", got)
