@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/hamba/avro/v2"
 	"github.com/hamba/avro/v2/ocf"
@@ -312,6 +314,7 @@ type avroWriter struct {
 	buf    bytes.Buffer
 	enc    *ocf.Encoder
 	be     *avroconv.BinaryEncoder
+	sync   [16]byte
 }
 
 func (w *avroWriter) write(rec *schema.Record) error {
@@ -334,7 +337,7 @@ func (w *avroWriter) write(rec *schema.Record) error {
 		if err != nil {
 			return fmt.Errorf("AvroFormat: %w", err)
 		}
-		w.enc, w.be, w.schema = enc, be, s
+		w.enc, w.be, w.schema, w.sync = enc, be, s, sync
 	} else if s != w.schema && !schema.Equal(s, w.schema) {
 		return fmt.Errorf("AvroFormat: the %s schema changed within one file", w.f.vw.v)
 	}
@@ -358,7 +361,35 @@ func (w *avroWriter) finish() ([]byte, error) {
 	if err := w.enc.Close(); err != nil {
 		return nil, fmt.Errorf("AvroFormat: %w", err)
 	}
-	return w.buf.Bytes(), nil
+	b := w.buf.Bytes()
+	// hamba writes the header's metadata map in Go map order; rewrite it
+	// in key order so a replay writes the same bytes.
+	hdr := ocfHeader(map[string][]byte{"avro.schema": []byte(w.be.Schema()), "avro.codec": []byte(w.f.codec)}, w.sync)
+	end := bytes.Index(b, w.sync[:])
+	if end < 0 || !bytes.HasPrefix(b, []byte("Obj\x01")) {
+		return nil, fmt.Errorf("AvroFormat: unexpected container header layout")
+	}
+	return append(hdr, b[end+16:]...), nil
+}
+
+// ocfHeader encodes an Avro object container file header: magic, the
+// metadata map (keys sorted, one block) and the sync marker.
+func ocfHeader(meta map[string][]byte, sync [16]byte) []byte {
+	b := []byte("Obj\x01")
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = binary.AppendVarint(b, int64(len(keys)))
+	for _, k := range keys {
+		b = binary.AppendVarint(b, int64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendVarint(b, int64(len(meta[k])))
+		b = append(b, meta[k]...)
+	}
+	b = append(b, 0)
+	return append(b, sync[:]...)
 }
 
 func (w *avroWriter) size() int { return w.buf.Len() }

@@ -10,12 +10,12 @@ import (
 )
 
 // TestLoadExactNames writes TRIBUTARY_ROWS records (default 100k; 1M when
-// measuring) over 3 partitions with flush.size=10000 in each format and
+// measuring) over 5 partitions with flush.size=10000 in each format and
 // checks the exact object names and that reading every object back gives
 // every record once, in offset order per partition.
 func TestLoadExactNames(t *testing.T) {
 	total := rowsEnv(100_000)
-	const parts = 3
+	const parts = 5
 	for _, tc := range []struct {
 		format, ext string
 	}{
@@ -25,7 +25,7 @@ func TestLoadExactNames(t *testing.T) {
 	} {
 		t.Run(tc.format[strings.LastIndexByte(tc.format, '.')+1:], func(t *testing.T) {
 			f := newFakeS3(t)
-			n := int64(total / parts)
+			n := int64(total/parts) / 10000 * 10000
 			cfg := f.config(KeyFormatClass, tc.format, KeyFlushSize, "10000", KeyPartSize, "5242880")
 			d := newDriver(t, cfg, parts, n)
 			start := time.Now()
