@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/distributed"
 )
 
 // deployConfigs lists the example and Kubernetes config files: worker
@@ -50,6 +51,11 @@ func TestDeployExamplesValidate(t *testing.T) {
 		}
 		if unknown := runtime.WorkerDef().Unknown(raw); len(unknown) > 0 {
 			t.Errorf("%s: unknown worker keys %v", f, unknown)
+		}
+		if _, ok := raw[distributed.KeyGroupID]; ok {
+			if _, err := distributed.ParseConfig(raw); err != nil {
+				t.Errorf("%s: distributed: %v", f, err)
+			}
 		}
 	}
 	reg := newRegistry()
