@@ -29,7 +29,7 @@ func TestCrashReplayExactlyOnce(t *testing.T) {
 			crashes := 0
 			for crashes < 12 {
 				// Each run gets a few batches in, PreCommits every 7th batch.
-				if d.run(context.Background(), 3+rng.IntN(25)) {
+				if d.run(context.Background(), 2+rng.IntN(12)) {
 					break
 				}
 				crashes++

@@ -27,9 +27,10 @@ import (
 // ParquetFormat writes the view as Confluent's ParquetFormat does through
 // AvroData and parquet-avro: a struct becomes the message (keys and headers
 // are enveloped in RecordKey/RecordHeaders), optional schemas are OPTIONAL,
-// arrays use parquet-avro's two-level list (repeated "array") unless their
-// items are optional (then the three-level list/element form), maps are
-// MAP key_value groups, INT8/INT16 are INT32, Decimal is BINARY DECIMAL,
+// arrays are the three-level LIST (repeated group list { element }) that
+// parquet-avro writes for optional items (we write it for every array: the
+// spec's form, which every reader including parquet-go's understands; the
+// two-level legacy form is not), maps are MAP key_value groups, INT8/INT16 are INT32, Decimal is BINARY DECIMAL,
 // Date is INT32 DATE, Time is INT32 TIME_MILLIS and Timestamp is INT64
 // TIMESTAMP_MILLIS. The extension carries the codec as parquet-mr's does
 // (.snappy.parquet).
@@ -161,9 +162,8 @@ type pqKind int
 const (
 	pqLeaf pqKind = iota
 	pqGroup
-	pqList2 // group (LIST) { repeated <item> array }
-	pqList3 // group (LIST) { repeated group list { <opt> element } }
-	pqMap   // group (MAP) { repeated group key_value { required key; <opt> value } }
+	pqList // group (LIST) { repeated group list { <opt> element } }
+	pqMap  // group (MAP) { repeated group key_value { required key; <opt> value } }
 )
 
 type pqNode struct {
@@ -235,25 +235,15 @@ func (c *pqCompiler) compile(name string, s *schema.Schema, rep int, top bool) (
 			return nil, nil, fmt.Errorf("array without item schema")
 		}
 		n.repLevel = rep + 1
-		if items.Optional {
-			n.kind = pqList3
-			el, elNode, err := c.compile("element", items, rep+1, false)
-			if err != nil {
-				return nil, nil, err
-			}
-			list := &pqNode{kind: pqGroup, name: "list", children: []*pqNode{el}, first: el.first, last: el.last}
-			n.children = []*pqNode{list}
-			inner := &pqGroupNode{fields: []parquet.Field{pqField{Node: elNode, name: "element"}}, typ: parquet.Group{}.Type()}
-			node = &pqGroupNode{fields: []parquet.Field{pqField{Node: parquet.Repeated(inner), name: "list"}}, typ: parquet.List(parquet.String()).Type()}
-		} else {
-			n.kind = pqList2
-			el, elNode, err := c.compile("array", items, rep+1, true)
-			if err != nil {
-				return nil, nil, err
-			}
-			n.children = []*pqNode{el}
-			node = &pqGroupNode{fields: []parquet.Field{pqField{Node: parquet.Repeated(elNode), name: "array"}}, typ: parquet.List(parquet.String()).Type()}
+		n.kind = pqList
+		el, elNode, err := c.compile("element", items, rep+1, false)
+		if err != nil {
+			return nil, nil, err
 		}
+		list := &pqNode{kind: pqGroup, name: "list", children: []*pqNode{el}, first: el.first, last: el.last}
+		n.children = []*pqNode{list}
+		inner := &pqGroupNode{fields: []parquet.Field{pqField{Node: elNode, name: "element"}}, typ: parquet.Group{}.Type()}
+		node = &pqGroupNode{fields: []parquet.Field{pqField{Node: parquet.Repeated(inner), name: "list"}}, typ: parquet.List(parquet.String()).Type()}
 	case schema.TypeMap:
 		if s.KeySchema == nil || s.ValueSchema == nil {
 			return nil, nil, fmt.Errorf("map without key or value schema")
@@ -458,7 +448,7 @@ func (ps *pqSchema) emit(cols [][]parquet.Value, n *pqNode, v any, r, d int) err
 				return err
 			}
 		}
-	case pqList2, pqList3:
+	case pqList:
 		items, ok := v.([]any)
 		if !ok {
 			return fmt.Errorf("%s: expected an array, got %T", n.pathName(), v)
@@ -472,16 +462,7 @@ func (ps *pqSchema) emit(cols [][]parquet.Value, n *pqNode, v any, r, d int) err
 			if i > 0 {
 				rr = n.repLevel
 			}
-			var err error
-			if n.kind == pqList2 {
-				if it == nil {
-					return fmt.Errorf("%s: null array item for required items", n.pathName())
-				}
-				err = ps.emit(cols, n.children[0], it, rr, d+1)
-			} else {
-				err = ps.emit(cols, n.children[0].children[0], it, rr, d+1)
-			}
-			if err != nil {
+			if err := ps.emit(cols, n.children[0].children[0], it, rr, d+1); err != nil {
 				return err
 			}
 		}
