@@ -72,6 +72,16 @@
 // Poll gets a context cancelled at stop; SourceTask.Commit may run
 // concurrently with Poll.
 //
+// # Distributed mode
+//
+// runtime/distributed places connectors and tasks on workers through
+// Kafka's group protocol and runs them here through a TaskHost
+// (distributed_tasks.go). Source tasks of a Worker whose offset store is a
+// TaskOffsetStore commit through a per-task writer: in distributed mode a
+// transactional producer whose transactional ID belongs to the task, so a
+// new owner fences the old one before it starts (the reasons are in
+// runtime/distributed's package doc).
+//
 // # Kafka
 //
 // bootstrap.servers empty or "embedded" starts the embedded broker
