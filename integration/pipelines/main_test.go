@@ -413,8 +413,12 @@ func (w *worker) readTopic(topic string) []*kgo.Record {
 func (w *worker) topics() ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(w.kafka())
-	td, err := adm.ListTopics(ctx)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.broker()))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	td, err := kadm.NewClient(cl).ListTopics(ctx)
 	if err != nil {
 		return nil, err
 	}
