@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,7 @@ func TestClusterFileStream(t *testing.T) {
 		}
 	}
 	waitFiles(t, out, lines/2, 60*time.Second)
+	checkTopicFormats(t, cl, ctx)
 
 	// A worker leaves; more input arrives; its work resumes elsewhere.
 	gone := ws[1].h.WorkerID()
@@ -302,6 +304,217 @@ func waitFiles(t *testing.T, paths []string, n int, d time.Duration) {
 				t.Fatalf("%s has %d distinct lines, want %d", p, len(readSet(t, p)), n)
 			}
 			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// readAll returns every record of a topic (read_committed).
+func readAll(t *testing.T, ctx context.Context, cl *kgo.Client, topic string) []*kgo.Record {
+	t.Helper()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := map[int32]kgo.Offset{}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		start[o.Partition] = kgo.NewOffset().AtStart()
+		want[o.Partition] = o.Offset
+	})
+	rd, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	got := map[int32]int64{}
+	var out []*kgo.Record
+	for {
+		done := true
+		for p, o := range want {
+			if got[p] < o {
+				done = false
+			}
+		}
+		if done {
+			return out
+		}
+		fs := rd.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("read %s: %v", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			got[r.Partition] = r.Offset + 1
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		})
+	}
+}
+
+// checkTopicFormats checks the internal topics hold Kafka Connect's records.
+func checkTopicFormats(t *testing.T, cl *kgo.Client, ctx context.Context) {
+	t.Helper()
+	byKey := func(recs []*kgo.Record) map[string]string {
+		m := map[string]string{}
+		for _, r := range recs {
+			m[string(r.Key)] = string(r.Value)
+		}
+		return m
+	}
+	cfg := byKey(readAll(t, ctx, cl, "cfg"))
+	for key, want := range map[string]string{
+		"connector-src-0": `^\{"properties":\{.*"connector.class":"FileStreamSource".*\}\}$`,
+		"task-src-0-0":    `^\{"properties":\{.*"file":".*in-0.txt".*\}\}$`,
+		"commit-src-0":    `^\{"tasks":1\}$`,
+		"commit-sink-2":   `^\{"tasks":1\}$`,
+	} {
+		if v, ok := cfg[key]; !ok || !regexp.MustCompile(want).MatchString(v) {
+			t.Errorf("config topic %s = %q, want %s", key, v, want)
+		}
+	}
+	st := byKey(readAll(t, ctx, cl, "stat"))
+	statusRE := regexp.MustCompile(`^\{"state":"RUNNING","trace":null,"worker_id":"127\.0\.0\.1:\d+","generation":\d+\}$`)
+	for _, key := range []string{"status-connector-src-1", "status-task-src-1-0", "status-task-sink-0-0"} {
+		if v := st[key]; !statusRE.MatchString(v) {
+			t.Errorf("status topic %s = %q", key, v)
+		}
+	}
+	found := false
+	for _, r := range readAll(t, ctx, cl, "offs") {
+		if strings.HasPrefix(string(r.Key), `["src-0",{"filename":"`) && regexp.MustCompile(`^\{"position":\d+\}$`).Match(r.Value) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error(`offset topic has no ["src-0",{"filename":…}] → {"position":n} record`)
+	}
+}
+
+// TestClusterRESTOperations drives pause, resume, restart, stop, the offsets
+// API and delete through the worker that does not lead: every change is
+// forwarded to the leader and every worker then reports the same state.
+func TestClusterRESTOperations(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	cl, _ := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ws := []*testWorker{startWorker(t, brokers, dir, 0), startWorker(t, brokers, dir, 1)}
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte("a\nb\nc\n"), 0o644)
+
+	// Find the follower once the group formed.
+	var follower, leader *testWorker
+	for follower == nil {
+		for _, w := range ws {
+			if lead, u := w.h.Leader(); u != "" {
+				if lead {
+					leader = w
+				} else {
+					follower = w
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no leader elected")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = leader
+	base := follower.url + "connectors/src"
+	if code, b := call(t, "PUT", base+"/config", map[string]string{"connector.class": "FileStreamSource", "file": in, "topic": "ops"}); code != 201 {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	wantState := func(conn, task string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok := true
+			for _, w := range ws {
+				code, b := call(t, "GET", w.url+"connectors/src/status", nil)
+				var st rest.ConnectorStatus
+				json.Unmarshal(b, &st)
+				got := ""
+				if len(st.Tasks) > 0 {
+					got = st.Tasks[0].State
+				}
+				if code != 200 || st.Connector.State != conn || got != task {
+					ok = false
+				}
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				_, b := call(t, "GET", ws[0].url+"connectors/src/status", nil)
+				t.Fatalf("want connector %s, task %q; status %s", conn, task, b)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	wantState("RUNNING", "RUNNING")
+	for _, step := range []struct {
+		method, path string
+		code         int
+		conn, task   string
+	}{
+		{"PUT", "/pause", 202, "PAUSED", "PAUSED"},
+		{"PUT", "/resume", 202, "RUNNING", "RUNNING"},
+		{"POST", "/tasks/0/restart", 204, "RUNNING", "RUNNING"},
+		{"POST", "/restart?includeTasks=true", 202, "RUNNING", "RUNNING"},
+		{"PUT", "/stop", 204, "STOPPED", ""},
+	} {
+		if code, b := call(t, step.method, base+step.path, nil); code != step.code {
+			t.Fatalf("%s %s: %d %s, want %d", step.method, step.path, code, b, step.code)
+		}
+		wantState(step.conn, step.task)
+	}
+	// Offsets of the stopped source: read, altered, read back everywhere.
+	code, b := call(t, "GET", base+"/offsets", nil)
+	if code != 200 || !strings.Contains(string(b), `"position":6`) {
+		t.Fatalf("offsets: %d %s", code, b)
+	}
+	patch := map[string]any{"offsets": []map[string]any{{"partition": map[string]any{"filename": in}, "offset": map[string]any{"position": 2}}}}
+	if code, b := call(t, "PATCH", base+"/offsets", patch); code != 200 {
+		t.Fatalf("alter offsets: %d %s", code, b)
+	}
+	for _, w := range ws {
+		if code, b := call(t, "GET", w.url+"connectors/src/offsets", nil); code != 200 || !strings.Contains(string(b), `"position":2`) {
+			t.Fatalf("offsets after alter from %s: %d %s", w.url, code, b)
+		}
+	}
+	if code, b := call(t, "PUT", base+"/resume", nil); code != 202 {
+		t.Fatalf("resume: %d %s", code, b)
+	}
+	wantState("RUNNING", "RUNNING")
+	if code, b := call(t, "DELETE", base, nil); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	for _, w := range ws {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, b := call(t, "GET", w.url+"connectors", nil)
+			if code == 200 && string(b) == "[]" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after delete %s lists %s", w.url, b)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code, _ := call(t, "GET", w.url+"connectors/src/status", nil); code != 404 {
+			t.Fatalf("status of a deleted connector: %d", code)
 		}
 	}
 }

@@ -117,7 +117,7 @@ func (s *statusStore) follow(ctx context.Context) {
 				delete(s.cache, key)
 			} else {
 				var v statusValue
-				if err := json.Unmarshal(r.Value, &v); err == nil {
+				if err := json.Unmarshal(r.Value, &v); err == nil && !stale(s.cache, key, v) {
 					s.cache[key] = v
 				}
 			}
@@ -127,6 +127,15 @@ func (s *statusStore) follow(ctx context.Context) {
 		s.changed = make(chan struct{})
 		s.mu.Unlock()
 	}
+}
+
+// stale reports whether a status record comes from a worker that lost the
+// work: another worker reported it for a newer generation, and the record
+// is not a new start. Every worker reads the same records in the same order,
+// so all skip the same ones and answer alike.
+func stale(cache map[string]statusValue, key string, v statusValue) bool {
+	cur, ok := cache[key]
+	return ok && cur.WorkerID != v.WorkerID && cur.Generation > v.Generation && v.State != stateRunning
 }
 
 // sync waits until every status written so far is applied.
