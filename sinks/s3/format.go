@@ -150,12 +150,14 @@ func newFormat(class string, v view, s *settings) (format, error) {
 
 // compressed wraps a buffer with gzip when s3.compression.type=gzip.
 type compressed struct {
-	buf bytes.Buffer
-	gz  *gzip.Writer
+	buf  bytes.Buffer
+	gz   *gzip.Writer
+	hint *int
 }
 
-func newCompressed(s *settings) *compressed {
-	c := &compressed{}
+func newCompressed(s *settings, hint *int) *compressed {
+	c := &compressed{hint: hint}
+	c.buf.Grow(min(*hint+*hint/8, 64<<20))
 	if s.gzip {
 		c.gz, _ = gzip.NewWriterLevel(&c.buf, s.gzipLevel) // level validated
 	}
@@ -176,12 +178,14 @@ func (c *compressed) finish() ([]byte, error) {
 			return nil, err
 		}
 	}
+	*c.hint = c.buf.Len()
 	return c.buf.Bytes(), nil
 }
 
 // JsonFormat: one JSON document per line, as Connect's JsonConverter with
 // schemas.enable=false writes the view.
 type jsonFormat struct {
+	hint    int // size of the last file, to size the next one's buffer
 	s       *settings
 	vw      *viewer
 	conv    *jsonconv.Converter
@@ -195,7 +199,9 @@ func (f *jsonFormat) extension() string {
 	return ".json"
 }
 
-func (f *jsonFormat) newWriter(string) fileWriter { return &jsonWriter{f: f, out: newCompressed(f.s)} }
+func (f *jsonFormat) newWriter(string) fileWriter {
+	return &jsonWriter{f: f, out: newCompressed(f.s, &f.hint)}
+}
 
 type jsonWriter struct {
 	f   *jsonFormat
@@ -223,8 +229,9 @@ func (w *jsonWriter) size() int               { return w.n }
 
 // ByteArrayFormat: the raw bytes of each value followed by the separator.
 type byteArrayFormat struct {
-	s  *settings
-	vw *viewer
+	hint int
+	s    *settings
+	vw   *viewer
 }
 
 func (f *byteArrayFormat) extension() string {
@@ -235,7 +242,7 @@ func (f *byteArrayFormat) extension() string {
 }
 
 func (f *byteArrayFormat) newWriter(string) fileWriter {
-	return &byteArrayWriter{f: f, out: newCompressed(f.s)}
+	return &byteArrayWriter{f: f, out: newCompressed(f.s, &f.hint)}
 }
 
 type byteArrayWriter struct {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -128,6 +129,7 @@ func (w *parquetWriter) flushRows() error {
 	_, err := w.w.WriteRows(w.rows)
 	clear(w.rows)
 	w.rows = w.rows[:0]
+	w.ps.arena = w.ps.arena[:0]
 	if err != nil {
 		return fmt.Errorf("ParquetFormat: %w", err)
 	}
@@ -155,6 +157,10 @@ type pqSchema struct {
 	schema *parquet.Schema
 	root   *pqNode
 	ncols  int
+	// arena holds the values of rows built since the last WriteRows; rows
+	// are slices of it (a new arena is started when it is full, so rows
+	// handed out stay valid until written).
+	arena []parquet.Value
 }
 
 type pqKind int
@@ -374,7 +380,9 @@ func leafOf(s *schema.Schema) (parquet.Node, func(any) (parquet.Value, error), e
 	case schema.TypeString:
 		return parquet.String(), func(v any) (parquet.Value, error) {
 			if x, ok := v.(string); ok {
-				return parquet.ByteArrayValue([]byte(x)), nil
+				// WriteRows copies the bytes into its column buffers before
+				// returning, so the string's memory is only read.
+				return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(x), len(x))), nil
 			}
 			return bad(v)
 		}, nil
@@ -402,11 +410,14 @@ func (ps *pqSchema) row(cols [][]parquet.Value, v any) (parquet.Row, error) {
 	for _, c := range cols {
 		n += len(c)
 	}
-	row := make(parquet.Row, 0, n)
-	for _, c := range cols {
-		row = append(row, c...)
+	if cap(ps.arena)-len(ps.arena) < n {
+		ps.arena = make([]parquet.Value, 0, max(n*parquetBatch, 4096))
 	}
-	return row, nil
+	start := len(ps.arena)
+	for _, c := range cols {
+		ps.arena = append(ps.arena, c...)
+	}
+	return parquet.Row(ps.arena[start:len(ps.arena):len(ps.arena)]), nil
 }
 
 func (ps *pqSchema) nulls(cols [][]parquet.Value, n *pqNode, r, d int) {
