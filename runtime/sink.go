@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +32,9 @@ type sinkRun struct {
 	pending map[string]map[int32]kgo.EpochOffset // next offsets to commit, all handed to Put
 	stopped bool
 	// raw maps a record handed to Put back to its consumed bytes, for
-	// TaskContext.Report (valid during one Put).
+	// TaskContext.Report. Entries live until their offsets are committed, so
+	// a task that reports a record during Flush or a later Put (a batch
+	// retried row by row) still dead-letters its original bytes.
 	raw map[rawKey]*kgo.Record
 }
 
@@ -203,7 +206,12 @@ func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 		}
 	}
 	s.mu.Lock()
-	s.raw = raw
+	if s.raw == nil {
+		s.raw = make(map[rawKey]*kgo.Record, len(raw))
+	}
+	for k, kr := range raw {
+		s.raw[k] = kr
+	}
 	s.mu.Unlock()
 	if len(batch) > 0 {
 		start := time.Now()
@@ -220,7 +228,6 @@ func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 		}
 	}
 	s.mu.Lock()
-	s.raw = nil
 	for _, kr := range recs {
 		m := s.pending[kr.Topic]
 		if m == nil {
@@ -336,6 +343,10 @@ func (s *sinkRun) flushAndCommit(ctx context.Context) error {
 			delete(s.pending, tp)
 		}
 	}
+	s.forgetRawLocked(func(k rawKey) bool {
+		o, ok := commit[k.topic][k.partition]
+		return ok && k.offset < o.Offset
+	})
 	s.mu.Unlock()
 	return nil
 }
@@ -389,6 +400,16 @@ func commitSync(ctx context.Context, cl *kgo.Client, offs map[string]map[int32]k
 	return cerr
 }
 
+// forgetRawLocked drops the raw records for which gone reports true.
+// s.mu must be held.
+func (s *sinkRun) forgetRawLocked(gone func(rawKey) bool) {
+	for k := range s.raw {
+		if gone(k) {
+			delete(s.raw, k)
+		}
+	}
+}
+
 // onRevoked flushes and commits before partitions move to another member.
 func (s *sinkRun) onRevoked(ctx context.Context, revoked map[string][]int32) {
 	if err := s.flushAndCommit(ctx); err != nil {
@@ -411,6 +432,7 @@ func (s *sinkRun) drop(parts map[string][]int32) {
 			delete(s.pending, tp)
 		}
 	}
+	s.forgetRawLocked(func(k rawKey) bool { return slices.Contains(parts[k.topic], k.partition) })
 	s.mu.Unlock()
 	if pc, ok := s.task.(connector.SinkPreCommitter); ok && len(closed) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), s.t.w.cfg.OffsetFlushTimeout)
