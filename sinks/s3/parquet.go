@@ -88,6 +88,7 @@ type parquetWriter struct {
 	w      *parquet.Writer
 	rows   []parquet.Row
 	cols   [][]parquet.Value
+	arena  []parquet.Value
 	n      int
 }
 
@@ -110,7 +111,7 @@ func (w *parquetWriter) write(rec *schema.Record) error {
 	} else if s != w.schema && !schema.Equal(s, w.schema) {
 		return fmt.Errorf("ParquetFormat: the %s schema changed within one file", w.f.vw.v)
 	}
-	row, err := w.ps.row(w.cols, v)
+	row, err := w.ps.row(w.cols, &w.arena, v)
 	if err != nil {
 		return fmt.Errorf("ParquetFormat: %w", err)
 	}
@@ -129,7 +130,7 @@ func (w *parquetWriter) flushRows() error {
 	_, err := w.w.WriteRows(w.rows)
 	clear(w.rows)
 	w.rows = w.rows[:0]
-	w.ps.arena = w.ps.arena[:0]
+	w.arena = w.arena[:0]
 	if err != nil {
 		return fmt.Errorf("ParquetFormat: %w", err)
 	}
@@ -157,10 +158,6 @@ type pqSchema struct {
 	schema *parquet.Schema
 	root   *pqNode
 	ncols  int
-	// arena holds the values of rows built since the last WriteRows; rows
-	// are slices of it (a new arena is started when it is full, so rows
-	// handed out stay valid until written).
-	arena []parquet.Value
 }
 
 type pqKind int
@@ -399,7 +396,11 @@ func leafOf(s *schema.Schema) (parquet.Node, func(any) (parquet.Value, error), e
 
 // row stripes one value into cols (reused between rows) and returns the
 // row's values in column order.
-func (ps *pqSchema) row(cols [][]parquet.Value, v any) (parquet.Row, error) {
+//
+// Rows are slices of *arena, which holds the values of rows built since the
+// last WriteRows (a new arena is started when it is full, so rows handed
+// out stay valid until written).
+func (ps *pqSchema) row(cols [][]parquet.Value, arena *[]parquet.Value, v any) (parquet.Row, error) {
 	for i := range cols {
 		cols[i] = cols[i][:0]
 	}
@@ -410,14 +411,16 @@ func (ps *pqSchema) row(cols [][]parquet.Value, v any) (parquet.Row, error) {
 	for _, c := range cols {
 		n += len(c)
 	}
-	if cap(ps.arena)-len(ps.arena) < n {
-		ps.arena = make([]parquet.Value, 0, max(n*parquetBatch, 4096))
+	a := *arena
+	if cap(a)-len(a) < n {
+		a = make([]parquet.Value, 0, max(n*parquetBatch, 4096))
 	}
-	start := len(ps.arena)
+	start := len(a)
 	for _, c := range cols {
-		ps.arena = append(ps.arena, c...)
+		a = append(a, c...)
 	}
-	return parquet.Row(ps.arena[start:len(ps.arena):len(ps.arena)]), nil
+	*arena = a
+	return parquet.Row(a[start:len(a):len(a)]), nil
 }
 
 func (ps *pqSchema) nulls(cols [][]parquet.Value, n *pqNode, r, d int) {
