@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,14 +14,18 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-cdc/tributary/runtime"
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/runtime/rest"
@@ -516,5 +521,122 @@ func TestClusterRESTOperations(t *testing.T) {
 		if code, _ := call(t, "GET", w.url+"connectors/src/status", nil); code != 404 {
 			t.Fatalf("status of a deleted connector: %d", code)
 		}
+	}
+}
+
+// TestLeaseStopsWorkBeforeTakeover cuts one worker off from the group
+// coordinator only (its other Kafka traffic still flows, the nasty kind of
+// partition): it must stop its source task by itself before the other
+// worker starts it, and get work again once the partition heals.
+func TestLeaseStopsWorkBeforeTakeover(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	cl, _ := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "lease"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ws := []*testWorker{startWorker(t, brokers, dir, 0), startWorker(t, brokers, dir, 1)}
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte("x\n"), 0o644)
+	if code, b := call(t, "PUT", ws[0].url+"connectors/src/config", map[string]string{"connector.class": "FileStreamSource", "file": in, "topic": "lease"}); code != 201 {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	key := runtime.TaskKey{Connector: "src", Task: 0}
+	runs := func(w *testWorker) bool { return slices.Contains(w.h.host.Tasks(), key) }
+	var a, b *testWorker
+	for a == nil {
+		for i, w := range ws {
+			if runs(w) {
+				a, b = w, ws[1-i]
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("task never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.h.member.mu.Lock()
+	aID := a.h.member.memberID
+	a.h.member.mu.Unlock()
+	var cut atomic.Bool
+	cut.Store(true)
+	drop := func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !cut.Load() {
+			return nil, nil, false
+		}
+		switch r := req.(type) {
+		case *kmsg.HeartbeatRequest:
+			if r.MemberID == aID {
+				return nil, errors.New("partitioned"), true
+			}
+		case *kmsg.SyncGroupRequest:
+			if r.MemberID == aID {
+				return nil, errors.New("partitioned"), true
+			}
+		case *kmsg.JoinGroupRequest:
+			if r.MemberID == aID || (len(r.Protocols) > 0 && strings.Contains(string(r.Protocols[0].Metadata), a.url)) {
+				return nil, errors.New("partitioned"), true
+			}
+		}
+		return nil, nil, false
+	}
+	for _, k := range []kmsg.Key{kmsg.Heartbeat, kmsg.JoinGroup, kmsg.SyncGroup} {
+		c.ControlKey(int16(k), drop)
+	}
+	cutAt := time.Now()
+	var aStopped, bStarted time.Time
+	for aStopped.IsZero() || bStarted.IsZero() {
+		now := time.Now()
+		if aStopped.IsZero() && !runs(a) {
+			aStopped = now
+		}
+		if bStarted.IsZero() && runs(b) {
+			bStarted = now
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("a stopped at %v, b started at %v", aStopped, bStarted)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("cut off at 0; the cut-off worker stopped its task after %v, the other started it after %v",
+		aStopped.Sub(cutAt).Round(time.Millisecond), bStarted.Sub(cutAt).Round(time.Millisecond))
+	if !aStopped.Before(bStarted) {
+		t.Fatalf("the task ran on both workers: cut-off worker stopped at +%v, other started at +%v", aStopped.Sub(cutAt), bStarted.Sub(cutAt))
+	}
+	// Healed: the worker rejoins and gets a share again once there is
+	// more work than one worker's share.
+	cut.Store(false)
+	in2 := filepath.Join(dir, "in2.txt")
+	os.WriteFile(in2, []byte("y\n"), 0o644)
+	if code, body := call(t, "PUT", b.url+"connectors/src2/config", map[string]string{"connector.class": "FileStreamSource", "file": in2, "topic": "lease"}); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		p, ok := statusPlacement(t, b.url)
+		n := 0
+		for _, m := range p {
+			for _, w := range m {
+				if w == a.h.WorkerID() {
+					n++
+				}
+			}
+		}
+		if ok && n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healed worker got no work back: %v", p)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
