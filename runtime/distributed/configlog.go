@@ -64,6 +64,7 @@ func (s snapshot) taskCounts() map[string]int {
 // restartRequest is a restart-connector-<name> record.
 type restartRequest struct {
 	Connector    string `json:"-"`
+	Offset       int64  `json:"-"` // of the record
 	IncludeTasks bool   `json:"include-tasks"`
 	OnlyFailed   bool   `json:"only-failed"`
 }
@@ -261,7 +262,7 @@ func (c *configLog) apply(r *kgo.Record) (restartRequest, bool) {
 		if r.Value == nil {
 			return restartRequest{}, false
 		}
-		rr := restartRequest{Connector: key[len(keyRestart):]}
+		rr := restartRequest{Connector: key[len(keyRestart):], Offset: r.Offset}
 		if err := json.Unmarshal(r.Value, &rr); err != nil {
 			c.log.Warn("bad restart record ignored", "key", key, "err", err)
 			return restartRequest{}, false

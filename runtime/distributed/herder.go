@@ -73,6 +73,11 @@ type Herder struct {
 	current work                  // work assigned to this worker
 	conns   map[string]*connState // connector instances running here
 
+	// reported is current as the next join reports it (readable while a
+	// long reconcile holds opMu).
+	reportedMu sync.Mutex
+	reported   work
+
 	mu        sync.Mutex // guards the fields below
 	memberID  string
 	leaderURL string // "" while unknown (rebalancing)
@@ -81,6 +86,10 @@ type Herder struct {
 	// owners is the leader's view of every member's work: item → worker
 	// URL (for forwarding task restarts to their owner).
 	owners map[item]string
+
+	// restartsFrom is the config offset read at start: older restart
+	// requests are history.
+	restartsFrom int64
 
 	kick   chan struct{}
 	ctx    context.Context
@@ -164,6 +173,9 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	h.local = runtime.NewRESTHerder(h.w, nil)
 	h.member = newMember(h.admin, cfg.GroupID, cfg.SessionTimeout, cfg.RebalanceTimeout, cfg.HeartbeatInterval, h.log, h)
 
+	// Restart requests already in the topic were for instances that ran
+	// before this worker started.
+	h.restartsFrom = h.configs.offset()
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.wg.Add(3)
 	go func() { defer h.wg.Done(); h.member.run(h.ctx) }()
@@ -242,10 +254,18 @@ func (h *Herder) closeStores(ctx context.Context) {
 
 // ---- group membership (memberHandler) ----
 
+// setCurrentLocked replaces the work assigned here (opMu held).
+func (h *Herder) setCurrentLocked(w work) {
+	h.current = w
+	h.reportedMu.Lock()
+	h.reported = w
+	h.reportedMu.Unlock()
+}
+
 func (h *Herder) joinMeta() memberMeta {
-	h.opMu.Lock()
-	cur := h.current
-	h.opMu.Unlock()
+	h.reportedMu.Lock()
+	cur := h.reported
+	h.reportedMu.Unlock()
 	m := memberMeta{URL: h.url, ConfigOffset: h.configs.offset()}
 	if !cur.empty() {
 		m.Allocation = &assignment{ConfigOffset: m.ConfigOffset, Assigned: cur}
@@ -341,7 +361,11 @@ func (h *Herder) assigned(ctx context.Context, gen int32, memberID string, a ass
 
 	h.opMu.Lock()
 	h.stopWorkLocked(a.Revoked, false)
-	h.current = apply(h.current, a.Assigned, a.Revoked)
+	if h.closed.Load() {
+		h.opMu.Unlock()
+		return false // stopping: take no new work
+	}
+	h.setCurrentLocked(apply(h.current, a.Assigned, a.Revoked))
 	cur := h.current
 	h.opMu.Unlock()
 	fctx, fcancel := context.WithTimeout(ctx, 5*time.Second)
@@ -380,7 +404,7 @@ func (h *Herder) stopAllLocked() {
 		all.Connectors = append(all.Connectors, name)
 	}
 	h.stopWorkLocked(toWork(slices.Collect(maps.Keys(workSet(all)))), false)
-	h.current = work{}
+	h.setCurrentLocked(work{})
 }
 
 // stopWorkLocked stops tasks (in parallel, waiting) and connector
@@ -648,7 +672,9 @@ func (h *Herder) restarts(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case rr := <-h.configs.restarts:
-			h.restartLocal(ctx, rr)
+			if rr.Offset >= h.restartsFrom {
+				h.restartLocal(ctx, rr)
+			}
 		}
 	}
 }
