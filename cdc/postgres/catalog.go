@@ -115,13 +115,15 @@ type relInfo struct {
 	schema, name string
 	identity     byte
 	notNull      map[string]bool
+	defaults     map[string]string // column default expressions (pg_get_expr), when set
 	pk           []string
 	cols         []colDef // non-dropped, non-generated columns in attnum order
 }
 
 const relQuery = `SELECT n.nspname, c.relname, c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`
 
-const colsQuery = `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull FROM pg_attribute a
+const colsQuery = `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull, COALESCE(pg_get_expr(d.adbin, d.adrelid), '') FROM pg_attribute a
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`
 
 const pkQuery = `SELECT a.attname FROM pg_index i
@@ -131,7 +133,7 @@ WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`
 
 // relation reads a relation's name, columns, primary key and replica identity.
 func relation(ctx context.Context, conn querier, oid uint32) (*relInfo, error) {
-	ri := &relInfo{notNull: map[string]bool{}}
+	ri := &relInfo{notNull: map[string]bool{}, defaults: map[string]string{}}
 	var ident string
 	if err := conn.QueryRow(ctx, relQuery, oid).Scan(&ri.schema, &ri.name, &ident); err != nil {
 		return nil, fmt.Errorf("relation %d: %w", oid, err)
@@ -145,11 +147,14 @@ func relation(ctx context.Context, conn querier, oid uint32) (*relInfo, error) {
 	}
 	for rows.Next() {
 		var c colDef
-		if err := rows.Scan(&c.name, &c.oid, &c.typmod, &c.notNull); err != nil {
+		if err := rows.Scan(&c.name, &c.oid, &c.typmod, &c.notNull, &c.defExpr); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("columns of %s.%s: %w", ri.schema, ri.name, err)
 		}
 		ri.notNull[c.name] = c.notNull
+		if c.defExpr != "" {
+			ri.defaults[c.name] = c.defExpr
+		}
 		ri.cols = append(ri.cols, c)
 	}
 	rows.Close()

@@ -459,7 +459,7 @@ func (st *streamer) relation(ctx context.Context, m *pglogrepl.RelationMessage) 
 	present := map[string]bool{}
 	for _, c := range m.Columns {
 		present[c.Name] = true
-		def.cols = append(def.cols, colDef{name: c.Name, oid: c.DataType, typmod: c.TypeModifier, notNull: ri.notNull[c.Name]})
+		def.cols = append(def.cols, colDef{name: c.Name, oid: c.DataType, typmod: c.TypeModifier, notNull: ri.notNull[c.Name], defExpr: ri.defaults[c.Name]})
 	}
 	for _, k := range ri.pk {
 		if !present[k] {

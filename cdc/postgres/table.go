@@ -23,6 +23,7 @@ type colDef struct {
 	oid     uint32
 	typmod  int32
 	notNull bool
+	defExpr string // the column default as pg_get_expr prints it ("" = none)
 }
 
 // tableDef is one version of a table's shape.
@@ -40,7 +41,7 @@ func (d *tableDef) signature() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d|%s.%s|%c|%s", d.relID, d.schema, d.name, d.identity, strings.Join(d.pk, ","))
 	for _, c := range d.cols {
-		fmt.Fprintf(&b, "|%s:%d:%d:%t", c.name, c.oid, c.typmod, c.notNull)
+		fmt.Fprintf(&b, "|%s:%d:%d:%t:%q", c.name, c.oid, c.typmod, c.notNull, c.defExpr)
 	}
 	return b.String()
 }
@@ -169,6 +170,11 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 		tc.m = m
 		_, isKey := pkPos[c.name]
 		tc.sch = m.schema.WithOptional(!c.notNull && !isKey)
+		if v, ok := columnDefault(c.defExpr, m); ok {
+			s := *tc.sch
+			s.Default = v
+			tc.sch = &s
+		}
 		if !tc.sch.Optional {
 			tc.zero = zeroValue(tc.sch)
 		}
