@@ -18,7 +18,7 @@ import (
 // byte-identical to a clean run's.
 func TestCrashReplayExactlyOnce(t *testing.T) {
 	const parts = 3
-	n := int64(rowsEnv(100_000)/10/parts) / 350 * 350 // ~10k in all by default, whole files
+	n := max(int64(rowsEnv(100_000)/10/parts), 3000) / 350 * 350 // ~10k in all by default, whole files
 	for _, format := range []string{FormatJSON, FormatAvro, FormatParquet} {
 		t.Run(format[strings.LastIndexByte(format, '.')+1:], func(t *testing.T) {
 			crashed := newFakeS3(t)
