@@ -34,7 +34,7 @@ func withAvro(cfg map[string]string) map[string]string {
 // sources write Avro keys and values (AvroConverter, registry "embedded"
 // served by the worker), JDBC sinks read them with AvroConverter into the
 // other database, and the targets equal the sources after the snapshot and
-// after streamed inserts, updates, deletes and key changes. The topics hold
+// after streamed inserts, updates, deletes, key changes and added columns. The topics hold
 // Confluent wire-format records whose schema ids resolve in the registry
 // under TopicNameStrategy subjects.
 func TestAvroCDCToJDBCSink(t *testing.T) {
@@ -62,6 +62,12 @@ func TestAvroCDCToJDBCSink(t *testing.T) {
 	postgresChanges(t, psconn)
 	verifyTables(t, w, msconn, pdconn, "mariadb→postgres streaming")
 	verifyTables(t, w, psconn, mdconn, "postgres→mariadb streaming")
+	// New columns while running: new Avro schema versions, compatible
+	// under the registry's default BACKWARD rule, and evolved tables.
+	schemaChanges(t, msconn)
+	schemaChanges(t, psconn)
+	verifyTables(t, w, msconn, pdconn, "mariadb→postgres after DDL")
+	verifyTables(t, w, psconn, mdconn, "postgres→mariadb after DDL")
 
 	// The registry holds <topic>-key and <topic>-value for every topic.
 	reg := fmt.Sprintf("http://127.0.0.1:%d", w.registryPort)

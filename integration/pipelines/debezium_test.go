@@ -157,6 +157,20 @@ func postgresChanges(t *testing.T, conn *sqlx.DB) {
 	}
 }
 
+// schemaChanges adds a nullable column and a NOT NULL column with a
+// default to customers (same SQL on MariaDB and PostgreSQL), then writes
+// rows that use them; untouched rows keep the default, which the sink's
+// auto.evolve must give the target column too.
+func schemaChanges(t *testing.T, conn *sqlx.DB) {
+	execSQL(t, conn,
+		`ALTER TABLE customers ADD COLUMN loyalty INT, ADD COLUMN tier VARCHAR(10) NOT NULL DEFAULT 'basic'`,
+		`UPDATE customers SET loyalty = id * 10 WHERE id <= 3`,
+		`INSERT INTO customers (id, name, balance, active, created_at, loyalty, tier) VALUES (23, 'after ddl', 1.00, TRUE, '2024-07-01 00:00:00', 5, 'gold')`,
+		`UPDATE customers SET tier = 'silver' WHERE id = 2`,
+		`DELETE FROM customers WHERE id = 11`,
+		`UPDATE tags SET weight = 99 WHERE code = 'alpha'`)
+}
+
 func nullOr(null bool, v string) string {
 	if null {
 		return "NULL"
@@ -248,8 +262,9 @@ func verifyTables(t *testing.T, w *worker, src, dst *sqlx.DB, stage string) {
 
 // TestDebeziumEnvelopesMariaDBToPostgres: Debezium change events from the
 // MariaDB CDC source, applied by the JDBC sink to PostgreSQL; the target
-// equals the source after the snapshot and after streamed inserts,
-// updates, deletes and primary-key changes.
+// equals the source after the snapshot, after streamed inserts, updates,
+// deletes and primary-key changes, and after a restart of the worker that
+// missed columns added (and rows written) while it was down.
 func TestDebeziumEnvelopesMariaDBToPostgres(t *testing.T) {
 	src, dst := harness.MariaDB(t), harness.Postgres(t)
 	sconn, dconn := src.Open(t), dst.Open(t)
@@ -262,10 +277,15 @@ func TestDebeziumEnvelopesMariaDBToPostgres(t *testing.T) {
 	mariadbChanges(t, sconn)
 	verifyTables(t, w, sconn, dconn, "streaming")
 	w.stop()
+	schemaChanges(t, sconn)
+	w.launch()
+	w.waitRunning("mariadb-source", "postgres-sink")
+	verifyTables(t, w, sconn, dconn, "after restart and DDL")
+	w.stop()
 }
 
 // TestDebeziumEnvelopesPostgresToMariaDB: the same from the PostgreSQL CDC
-// source into MariaDB.
+// source (resuming from its replication slot) into MariaDB.
 func TestDebeziumEnvelopesPostgresToMariaDB(t *testing.T) {
 	src, dst := harness.Postgres(t), harness.MariaDB(t)
 	sconn, dconn := src.Open(t), dst.Open(t)
@@ -279,5 +299,10 @@ func TestDebeziumEnvelopesPostgresToMariaDB(t *testing.T) {
 	verifyTables(t, w, sconn, dconn, "snapshot")
 	postgresChanges(t, sconn)
 	verifyTables(t, w, sconn, dconn, "streaming")
+	w.stop()
+	schemaChanges(t, sconn)
+	w.launch()
+	w.waitRunning("postgres-source", "mariadb-sink")
+	verifyTables(t, w, sconn, dconn, "after restart and DDL")
 	w.stop()
 }

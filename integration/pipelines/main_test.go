@@ -89,19 +89,22 @@ type worker struct {
 	brokerPort   int
 	registryPort int
 	cmd          *exec.Cmd
-	exited       chan struct{}
+	args         []string
+	runs         int
+	exited       chan struct{} // closed when the current run ended
 	exitErr      error
-	logPath      string
 }
 
 // startWorker writes a worker.properties as a Connect user would (Kafka's
 // connect-standalone.properties with the embedded broker and JsonConverter
 // with schemas), writes each connector as a {"name", "config"} JSON file,
 // runs `replicate standalone worker.properties connector.json…` and waits
-// for the REST API. The process is killed at test end.
+// for the REST API. The process is killed at test end; the broker's data,
+// the offsets and the REST-created connectors live in the worker's
+// directory, so stop and launch restart it where it left off.
 func startWorker(t *testing.T, opts workerOpts, conns ...connector) *worker {
 	t.Helper()
-	w := &worker{t: t, dir: t.TempDir(), brokerPort: freePort(t), exited: make(chan struct{})}
+	w := &worker{t: t, dir: t.TempDir(), brokerPort: freePort(t)}
 	restPort := freePort(t)
 	w.url = fmt.Sprintf("http://127.0.0.1:%d", restPort)
 	props := fmt.Sprintf(`bootstrap.servers=embedded
@@ -130,32 +133,46 @@ rest.port=%d
 		writeFile(t, path, b)
 		args = append(args, path)
 	}
-	w.logPath = filepath.Join(w.dir, "replicate.log")
-	logf, err := os.Create(w.logPath)
+	w.args = args
+	w.launch()
+	return w
+}
+
+// launch runs replicate with w.args (again, after stop: same directory,
+// ports and configs) and waits for the REST API.
+func (w *worker) launch() {
+	t := w.t
+	t.Helper()
+	w.runs++
+	w.exited = make(chan struct{})
+	logPath := filepath.Join(w.dir, fmt.Sprintf("replicate-%d.log", w.runs))
+	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.cmd = exec.Command(binary, args...)
-	w.cmd.Stdout, w.cmd.Stderr = logf, logf
-	if err := w.cmd.Start(); err != nil {
+	cmd := exec.Command(binary, w.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { w.exitErr = w.cmd.Wait(); logf.Close(); close(w.exited) }()
+	w.cmd = cmd
+	exited := w.exited
+	go func() { w.exitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	t.Cleanup(func() {
-		w.cmd.Process.Kill()
-		<-w.exited
+		cmd.Process.Kill()
+		<-exited
 		if t.Failed() {
-			b, _ := os.ReadFile(w.logPath)
+			b, _ := os.ReadFile(logPath)
 			if len(b) > 8000 {
 				b = b[len(b)-8000:]
 			}
-			t.Logf("replicate log:\n%s", b)
+			t.Logf("replicate log (%s):\n%s", filepath.Base(logPath), b)
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
-		case <-w.exited:
+		case <-exited:
 			t.Fatalf("replicate exited at start: %v", w.exitErr)
 		default:
 		}
@@ -163,7 +180,7 @@ rest.port=%d
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return w
+				return
 			}
 		}
 		if time.Now().After(deadline) {
