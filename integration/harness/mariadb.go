@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"syscall"
-	"time"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 )
@@ -33,12 +31,8 @@ type MariaDBInstance struct {
 	ServerID int
 	Dir      string // temp dir: data/, mysqld.pid, error.log, mysqld.sock
 
-	opts   Options
-	bin    string
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	admin  *sql.DB
+	opts Options
+	proc
 }
 
 // StartMariaDB initialises a data directory and starts mariadbd on a free
@@ -66,7 +60,9 @@ func StartMariaDB(ctx context.Context, o Options) (*MariaDBInstance, error) {
 	if sid == 0 {
 		sid = 1
 	}
-	s := &MariaDBInstance{Host: "127.0.0.1", Port: port, User: "root", ServerID: sid, Dir: dir, opts: o, bin: bin}
+	s := &MariaDBInstance{Host: "127.0.0.1", Port: port, User: "root", ServerID: sid, Dir: dir, opts: o,
+		proc: proc{kind: "mariadb", daemon: "mariadbd", driver: "mysql", pidFile: filepath.Join(dir, "mysqld.pid"),
+			abortSig: syscall.SIGKILL, maxAdmin: 4, bin: bin}}
 
 	args := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
 		"--auth-root-authentication-method=normal", "--skip-test-db"}
@@ -159,95 +155,25 @@ func (s *MariaDBInstance) serverArgs() []string {
 
 // Start starts mariadbd (after Stop) and waits until it accepts connections.
 func (s *MariaDBInstance) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return fmt.Errorf("harness: mariadb on port %d already running", s.Port)
-	}
-	logf, err := os.OpenFile(filepath.Join(s.Dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("harness: mariadb log: %w", err)
-	}
-	cmd := exec.Command(s.bin, s.serverArgs()...)
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = childAttr(s.opts.Persistent, nil)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("harness: start %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
-	s.cmd, s.exited = cmd, exited
-
-	dsn := s.RootDSN()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		db, err := sql.Open("mysql", dsn)
-		if err == nil {
-			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			err = db.PingContext(pctx)
-			cancel()
-			db.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-exited:
-			s.cmd = nil
-			return fmt.Errorf("harness: mariadbd exited during startup: %v\n%s", err, tail(filepath.Join(s.Dir, "error.log"), 3000))
-		case <-ctx.Done():
-			s.stopLocked(syscall.SIGKILL)
-			return fmt.Errorf("harness: waiting for mariadbd: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stopLocked(syscall.SIGKILL)
-			return fmt.Errorf("harness: mariadbd did not accept connections in 60s: %v\n%s", err, tail(filepath.Join(s.Dir, "error.log"), 3000))
-		}
-	}
+	return s.proc.start(ctx, s.Port, filepath.Join(s.Dir, "stdout.log"), filepath.Join(s.Dir, "error.log"), s.RootDSN(),
+		func() *exec.Cmd {
+			cmd := exec.Command(s.bin, s.serverArgs()...)
+			cmd.Dir = s.Dir
+			cmd.SysProcAttr = childAttr(s.opts.Persistent, nil)
+			return cmd
+		})
 }
 
 // Stop shuts mariadbd down cleanly (SIGTERM, SIGKILL after 30 s). The data
 // directory stays, so Start brings the same server back.
 func (s *MariaDBInstance) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGTERM)
+	_ = s.proc.stop(syscall.SIGTERM, nil)
 	return ctx.Err()
 }
 
 // Kill stops mariadbd with SIGKILL, as a crash would.
 func (s *MariaDBInstance) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGKILL)
-}
-
-func (s *MariaDBInstance) stopLocked(sig syscall.Signal) {
-	pid := readPidFile(filepath.Join(s.Dir, "mysqld.pid"))
-	if s.cmd != nil && s.cmd.Process != nil {
-		pid = s.cmd.Process.Pid
-	}
-	if pid > 0 {
-		killAndWait(pid, sig, 30*time.Second)
-	}
-	if s.exited != nil {
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	s.cmd, s.exited = nil, nil
+	_ = s.proc.stop(syscall.SIGKILL, nil)
 }
 
 // Restart stops and starts the server on the same port and data.
@@ -261,50 +187,18 @@ func (s *MariaDBInstance) Restart(ctx context.Context) error {
 // Close stops the server and removes its temp directory (unless
 // Options.KeepDataDir). Safe to call more than once.
 func (s *MariaDBInstance) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGTERM)
-	if s.opts.KeepDataDir || s.Dir == "" {
-		return nil
-	}
-	if err := os.RemoveAll(s.Dir); err != nil {
-		return fmt.Errorf("harness: remove %s: %w", s.Dir, err)
-	}
-	return nil
+	return s.proc.stop(syscall.SIGTERM, func() error { return removeDir(s.Dir, s.opts.KeepDataDir) })
 }
 
 // Pid is mariadbd's process id (0 when stopped).
-func (s *MariaDBInstance) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil || s.cmd.Process == nil {
-		return 0
-	}
-	return s.cmd.Process.Pid
-}
+func (s *MariaDBInstance) Pid() int { return s.proc.pid() }
 
 // RootDSN is a go-sql-driver DSN for root without a database.
 func (s *MariaDBInstance) RootDSN() string {
 	return fmt.Sprintf("root@tcp(%s:%d)/?parseTime=true&loc=UTC", s.Host, s.Port)
 }
 
-func (s *MariaDBInstance) adminDB() (*sql.DB, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin == nil {
-		db, err := sql.Open("mysql", s.RootDSN())
-		if err != nil {
-			return nil, fmt.Errorf("harness: open mariadb admin: %w", err)
-		}
-		db.SetMaxOpenConns(4)
-		s.admin = db
-	}
-	return s.admin, nil
-}
+func (s *MariaDBInstance) adminDB() (*sql.DB, error) { return s.proc.adminDB(s.RootDSN()) }
 
 // CreateDatabase creates a database and returns its connection details
 // (root, empty password).

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,13 +25,9 @@ type PostgresInstance struct {
 	Dir      string // temp dir: data/, postgres.log, the unix socket
 	Version  int    // major version of the binaries
 
-	opts   Options
-	bin    string
-	cred   *syscall.Credential
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	admin  *sql.DB
+	opts Options
+	cred *syscall.Credential
+	proc
 }
 
 // StartPostgres runs initdb into a temp dir and starts postgres on a free
@@ -76,7 +71,9 @@ func StartPostgres(ctx context.Context, o Options) (*PostgresInstance, error) {
 		}
 	}
 	ver, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(bin))))
-	s := &PostgresInstance{Host: "127.0.0.1", Port: port, User: "postgres", Dir: dir, Version: ver, opts: o, bin: bin, cred: cred}
+	s := &PostgresInstance{Host: "127.0.0.1", Port: port, User: "postgres", Dir: dir, Version: ver, opts: o, cred: cred,
+		proc: proc{kind: "postgres", daemon: "postgres", driver: "pgx", pidFile: filepath.Join(dir, "data", "postmaster.pid"),
+			abortSig: syscall.SIGQUIT, maxAdmin: 2, bin: bin}}
 
 	cmd := exec.CommandContext(ctx, initdb, "-D", filepath.Join(dir, "data"), "-U", "postgres",
 		"--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")
@@ -124,100 +121,29 @@ func (s *PostgresInstance) serverArgs() []string {
 
 // Start starts postgres (after Stop) and waits until it accepts connections.
 func (s *PostgresInstance) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return fmt.Errorf("harness: postgres on port %d already running", s.Port)
-	}
 	logPath := filepath.Join(s.Dir, "postgres.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("harness: postgres log: %w", err)
-	}
-	// The postmaster is our direct child (not daemonized by pg_ctl), so the
-	// parent-death signal reaches it and we can wait for it.
-	cmd := exec.Command(s.bin, s.serverArgs()...)
-	cmd.Dir = s.Dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = childAttr(s.opts.Persistent, s.cred)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("harness: start %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
-	s.cmd, s.exited = cmd, exited
-
-	dsn := s.dsn("postgres")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		db, err := sql.Open("pgx", dsn)
-		if err == nil {
-			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			err = db.PingContext(pctx)
-			cancel()
-			db.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-exited:
-			s.cmd = nil
-			return fmt.Errorf("harness: postgres exited during startup: %v\n%s", err, tail(logPath, 3000))
-		case <-ctx.Done():
-			s.stopLocked(syscall.SIGQUIT)
-			return fmt.Errorf("harness: waiting for postgres: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stopLocked(syscall.SIGQUIT)
-			return fmt.Errorf("harness: postgres did not accept connections in 60s: %v\n%s", err, tail(logPath, 3000))
-		}
-	}
+	return s.proc.start(ctx, s.Port, logPath, logPath, s.dsn("postgres"), func() *exec.Cmd {
+		// The postmaster is our direct child (not daemonized by pg_ctl), so the
+		// parent-death signal reaches it and we can wait for it.
+		cmd := exec.Command(s.bin, s.serverArgs()...)
+		cmd.Dir = s.Dir
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		cmd.SysProcAttr = childAttr(s.opts.Persistent, s.cred)
+		return cmd
+	})
 }
 
 // Stop shuts postgres down (fast shutdown: SIGINT; SIGKILL after 30 s).
 // The data directory stays, so Start brings the same server back.
 func (s *PostgresInstance) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGINT)
+	_ = s.proc.stop(syscall.SIGINT, nil)
 	return ctx.Err()
 }
 
 // Kill stops postgres with an immediate shutdown (SIGQUIT), as close to a
 // crash as PostgreSQL allows while still reaping its backends.
 func (s *PostgresInstance) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGQUIT)
-}
-
-func (s *PostgresInstance) stopLocked(sig syscall.Signal) {
-	pid := readPidFile(filepath.Join(s.Dir, "data", "postmaster.pid"))
-	if s.cmd != nil && s.cmd.Process != nil {
-		pid = s.cmd.Process.Pid
-	}
-	if pid > 0 {
-		killAndWait(pid, sig, 30*time.Second)
-	}
-	if s.exited != nil {
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	s.cmd, s.exited = nil, nil
+	_ = s.proc.stop(syscall.SIGQUIT, nil)
 }
 
 // Restart stops and starts the server on the same port and data.
@@ -231,37 +157,19 @@ func (s *PostgresInstance) Restart(ctx context.Context) error {
 // Close stops the server and removes its temp directory (unless
 // Options.KeepDataDir). Safe to call more than once.
 func (s *PostgresInstance) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin != nil {
-		s.admin.Close()
-		s.admin = nil
-	}
-	s.stopLocked(syscall.SIGINT)
-	// Backends exit when the postmaster does; make sure none is left.
-	if s.Dir != "" {
-		for _, pid := range ProcessesUsing(s.Dir) {
-			killAndWait(pid, syscall.SIGKILL, time.Second)
+	return s.proc.stop(syscall.SIGINT, func() error {
+		// Backends exit when the postmaster does; make sure none is left.
+		if s.Dir != "" {
+			for _, pid := range ProcessesUsing(s.Dir) {
+				killAndWait(pid, syscall.SIGKILL, time.Second)
+			}
 		}
-	}
-	if s.opts.KeepDataDir || s.Dir == "" {
-		return nil
-	}
-	if err := os.RemoveAll(s.Dir); err != nil {
-		return fmt.Errorf("harness: remove %s: %w", s.Dir, err)
-	}
-	return nil
+		return removeDir(s.Dir, s.opts.KeepDataDir)
+	})
 }
 
 // Pid is the postmaster's process id (0 when stopped).
-func (s *PostgresInstance) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil || s.cmd.Process == nil {
-		return 0
-	}
-	return s.cmd.Process.Pid
-}
+func (s *PostgresInstance) Pid() int { return s.proc.pid() }
 
 func (s *PostgresInstance) dsn(db string) string {
 	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", s.User, s.Host, s.Port, db)
@@ -270,19 +178,7 @@ func (s *PostgresInstance) dsn(db string) string {
 // RootDSN is a postgres:// URL for the postgres superuser and database.
 func (s *PostgresInstance) RootDSN() string { return s.dsn("postgres") }
 
-func (s *PostgresInstance) adminDB() (*sql.DB, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.admin == nil {
-		db, err := sql.Open("pgx", s.RootDSN())
-		if err != nil {
-			return nil, fmt.Errorf("harness: open postgres admin: %w", err)
-		}
-		db.SetMaxOpenConns(2)
-		s.admin = db
-	}
-	return s.admin, nil
-}
+func (s *PostgresInstance) adminDB() (*sql.DB, error) { return s.proc.adminDB(s.RootDSN()) }
 
 // CreateDatabase creates a database owned by postgres and returns its
 // connection details.
