@@ -58,11 +58,17 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 	if err != nil {
 		return err
 	}
-	cfg, err := distributed.ParseConfig(raw)
+	// Worker keys may use config providers too (Connect resolves them at
+	// start), e.g. rest.advertised.host.name=${env:POD_IP}.
+	providers, err := config.NewProviders(raw)
 	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)
 	}
-	if _, err := config.NewProviders(raw); err != nil {
+	if raw, err = providers.Resolve(ctx, raw); err != nil {
+		return fmt.Errorf("%s: %w", workerFile, err)
+	}
+	cfg, err := distributed.ParseConfig(raw)
+	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)
 	}
 	addr, err := rest.Addr(raw)
