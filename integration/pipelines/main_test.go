@@ -212,6 +212,13 @@ func (w *worker) stop() {
 	}
 }
 
+// kill ends replicate with SIGKILL (no clean shutdown, as a crash).
+func (w *worker) kill() {
+	w.t.Helper()
+	w.cmd.Process.Signal(syscall.SIGKILL)
+	<-w.exited
+}
+
 // call sends a REST request and returns the status code and body.
 func (w *worker) call(method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
