@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/tributary-cdc/tributary/runtime"
 	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/distributed"
+	"github.com/tributary-cdc/tributary/runtime/metrics"
 	"github.com/tributary-cdc/tributary/runtime/rest"
 )
 
@@ -88,6 +90,7 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 	if err != nil {
 		return err
 	}
+	obs.Registry().SetStatusSource(func() []metrics.ConnectorStatus { return localMetrics(h) })
 	admin, err := h.Worker().KafkaClient()
 	if err != nil {
 		closeHerder(h, cfg)
@@ -134,4 +137,56 @@ func closeHerder(h *distributed.Herder, cfg *distributed.Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return h.Close(ctx)
+}
+
+// localMetrics reports the connectors and tasks running on this worker to
+// the metrics registry.
+func localMetrics(h *distributed.Herder) []metrics.ConnectorStatus {
+	local := h.LocalStatus()
+	names := make([]string, 0, len(local))
+	for n := range local {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]metrics.ConnectorStatus, 0, len(names))
+	for _, n := range names {
+		lc := local[n]
+		cs := metrics.ConnectorStatus{Name: n, State: lc.State}
+		if cs.State == "" {
+			cs.State = "UNASSIGNED"
+		}
+		ids := make([]int, 0, len(lc.Tasks))
+		for id := range lc.Tasks {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			cs.Tasks = append(cs.Tasks, metrics.TaskStatus{ID: id, State: lc.Tasks[id]})
+		}
+		out = append(out, cs)
+	}
+	return out
+}
+
+// unknownWorkerKeys returns the worker keys neither standalone nor
+// distributed mode reads (replicate validate warns about them).
+func unknownWorkerKeys(raw map[string]string) []string {
+	def := distributed.Def()
+	var out []string
+	for _, k := range runtime.WorkerDef().Unknown(raw) {
+		if _, ok := def.Lookup(k); !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// validateDistributed checks a distributed worker config (one with
+// group.id) with every bad key named.
+func validateDistributed(raw map[string]string) error {
+	if _, ok := raw[distributed.KeyGroupID]; !ok {
+		return nil
+	}
+	_, err := distributed.ParseConfig(raw)
+	return err
 }

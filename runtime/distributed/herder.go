@@ -734,3 +734,35 @@ func (o statusObserver) TaskState(conn string, task int, state runtime.State) {
 	}
 	o.h.statuses.put(taskStatusKey(conn, task), string(state), trace, o.h.generation.Load())
 }
+
+// LocalStatus returns the connector instances and tasks running on this
+// worker with their states, by connector (for metrics). A connector whose
+// instance runs elsewhere but has tasks here is listed with state "".
+func (h *Herder) LocalStatus() map[string]LocalConnector {
+	out := map[string]LocalConnector{}
+	h.opMu.Lock()
+	for name, st := range h.conns {
+		out[name] = LocalConnector{State: st.state}
+	}
+	h.opMu.Unlock()
+	for _, k := range h.host.Tasks() {
+		st, ok := h.host.Status(k)
+		if !ok {
+			continue
+		}
+		lc := out[k.Connector]
+		if lc.Tasks == nil {
+			lc.Tasks = map[int]string{}
+		}
+		lc.Tasks[k.Task] = string(st.State)
+		out[k.Connector] = lc
+	}
+	return out
+}
+
+// LocalConnector is a connector's instance state (empty when it runs
+// elsewhere) and the states of its tasks on this worker.
+type LocalConnector struct {
+	State string
+	Tasks map[int]string
+}
