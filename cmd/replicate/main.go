@@ -207,7 +207,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		report(args[0], err)
 	} else if _, err := runtime.ParseWorkerConfig(raw); err != nil {
 		report(args[0], err)
-	} else if unknown := runtime.WorkerDef().Unknown(raw); len(unknown) > 0 {
+	} else if err := validateDistributed(raw); err != nil { // distributed.go
+		report(args[0], err)
+	} else if unknown := unknownWorkerKeys(raw); len(unknown) > 0 {
 		fmt.Fprintf(stdout, "%s: warning: unknown keys: %s\n", args[0], strings.Join(unknown, ", "))
 	}
 	reg := newRegistry()
