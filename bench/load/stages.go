@@ -372,4 +372,3 @@ func keyID(key []byte) (int64, bool) {
 	n, err := strconv.ParseInt(s[:j], 10, 64)
 	return n, err == nil
 }
-
