@@ -56,11 +56,8 @@ func (c *Converter) ToConnect(_ string, _ []schema.Header, b []byte) (*schema.Sc
 		badEnvelope = true
 	} else {
 		for {
-			k, err := p.stringBytes()
+			k, err := p.key()
 			if err != nil {
-				return nil, nil, serialization(err)
-			}
-			if err := p.expect(':'); err != nil {
 				return nil, nil, serialization(err)
 			}
 			switch {
@@ -218,11 +215,8 @@ func (c *Converter) parseSchema(p *parser) (s *schema.Schema, field string, hasF
 		p.i++
 	} else {
 		for {
-			k, err := p.stringBytes()
+			k, err := p.key()
 			if err != nil {
-				return nil, "", false, err
-			}
-			if err := p.expect(':'); err != nil {
 				return nil, "", false, err
 			}
 			c0 := p.next()
@@ -296,11 +290,8 @@ func (c *Converter) parseSchema(p *parser) (s *schema.Schema, field string, hasF
 					break
 				}
 				for {
-					pk, err := p.stringBytes()
+					pk, err := p.key()
 					if err != nil {
-						return nil, "", false, err
-					}
-					if err := p.expect(':'); err != nil {
 						return nil, "", false, err
 					}
 					if p.next() != '"' {
@@ -744,98 +735,60 @@ func readIntStrict(p *parser, s *schema.Schema) (int64, error) {
 }
 
 func (c *Converter) decodeArray(p *parser, s *schema.Schema) (any, error) {
-	if p.depth++; p.depth > maxDepth {
-		return nil, fmt.Errorf("%w: nested too deeply", errSyntax)
-	}
-	p.i++
 	a := []any{}
-	if p.next() == ']' {
-		p.i++
-		p.depth--
-		return a, nil
-	}
-	for i := 0; ; i++ {
-		v, err := c.decodeValue(p, s.ValueSchema)
-		if err != nil {
+	more, err := p.open(']')
+	for i := 0; more && err == nil; i++ {
+		var v any
+		if v, err = c.decodeValue(p, s.ValueSchema); err != nil {
 			return nil, inIndex(err, i)
 		}
 		a = append(a, v)
-		switch p.next() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			p.depth--
-			return a, nil
-		default:
-			return nil, p.syntax("',' or ']'")
-		}
+		more, err = p.more(']')
 	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func (c *Converter) decodeObjectMap(p *parser, s *schema.Schema) (any, error) {
-	if p.depth++; p.depth > maxDepth {
-		return nil, fmt.Errorf("%w: nested too deeply", errSyntax)
-	}
-	p.i++
 	m := map[any]any{}
-	if p.next() == '}' {
-		p.i++
-		p.depth--
-		return m, nil
-	}
-	for {
-		kb, err := p.stringBytes()
-		if err != nil {
+	more, err := p.open('}')
+	for more && err == nil {
+		var kb []byte
+		if kb, err = p.key(); err != nil {
 			return nil, err
 		}
 		k := string(kb)
-		if err := p.expect(':'); err != nil {
-			return nil, err
-		}
-		v, err := c.decodeValue(p, s.ValueSchema)
-		if err != nil {
+		var v any
+		if v, err = c.decodeValue(p, s.ValueSchema); err != nil {
 			return nil, inField(err, k)
 		}
 		m[k] = v
-		switch p.next() {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			p.depth--
-			return m, nil
-		default:
-			return nil, p.syntax("',' or '}'")
-		}
+		more, err = p.more('}')
 	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *Converter) decodePairMap(p *parser, s *schema.Schema) (any, error) {
-	if p.depth++; p.depth > maxDepth {
-		return nil, fmt.Errorf("%w: nested too deeply", errSyntax)
-	}
-	p.i++
 	m := map[any]any{}
-	if p.next() == ']' {
-		p.i++
-		p.depth--
-		return m, nil
-	}
-	for i := 0; ; i++ {
+	more, err := p.open(']')
+	for i := 0; more && err == nil; i++ {
 		if c0 := p.next(); c0 != '[' {
 			return nil, inIndex(errorf("found invalid map entry instead of array tuple: %s", kindAt(c0)), i)
 		}
 		p.i++
-		k, err := c.decodeValue(p, s.KeySchema)
-		if err != nil {
+		var k, v any
+		if k, err = c.decodeValue(p, s.KeySchema); err != nil {
 			return nil, inIndex(err, i)
 		}
 		if err := p.expect(','); err != nil {
 			return nil, inIndex(errorf("found invalid map entry, expected length 2"), i)
 		}
-		v, err := c.decodeValue(p, s.ValueSchema)
-		if err != nil {
+		if v, err = c.decodeValue(p, s.ValueSchema); err != nil {
 			return nil, inIndex(err, i)
 		}
 		if err := p.expect(']'); err != nil {
@@ -845,17 +798,12 @@ func (c *Converter) decodePairMap(p *parser, s *schema.Schema) (any, error) {
 			return nil, inIndex(errorf("map key of type %T cannot be used as a Go map key", k), i)
 		}
 		m[k] = v
-		switch p.next() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			p.depth--
-			return m, nil
-		default:
-			return nil, p.syntax("',' or ']'")
-		}
+		more, err = p.more(']')
 	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func isComparable(v any) bool {
@@ -883,11 +831,8 @@ func (c *Converter) decodeStruct(p *parser, s *schema.Schema) (any, error) {
 		p.i++
 	} else {
 		for {
-			k, err := p.stringBytes()
+			k, err := p.key()
 			if err != nil {
-				return nil, err
-			}
-			if err := p.expect(':'); err != nil {
 				return nil, err
 			}
 			idx := -1

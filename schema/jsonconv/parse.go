@@ -64,6 +64,49 @@ func (p *parser) literal(word string) error {
 	return p.syntax(word)
 }
 
+// open consumes the opening bracket of an object or array (the next byte)
+// and counts its nesting depth. It reports whether an element follows; an
+// empty container is consumed whole, closing bracket end included.
+func (p *parser) open(end byte) (bool, error) {
+	if p.depth++; p.depth > maxDepth {
+		return false, fmt.Errorf("%w: nested too deeply", errSyntax)
+	}
+	p.i++
+	if p.next() == end {
+		p.i++
+		p.depth--
+		return false, nil
+	}
+	return true, nil
+}
+
+// more reads what follows an element of a container that open entered: true
+// after ',', false after the closing bracket end.
+func (p *parser) more(end byte) (bool, error) {
+	switch p.next() {
+	case ',':
+		p.i++
+		return true, nil
+	case end:
+		p.i++
+		p.depth--
+		return false, nil
+	}
+	if end == '}' {
+		return false, p.syntax("',' or '}'")
+	}
+	return false, p.syntax("',' or ']'")
+}
+
+// key reads an object member's name and the ':' after it.
+func (p *parser) key() ([]byte, error) {
+	k, err := p.stringBytes()
+	if err != nil {
+		return nil, err
+	}
+	return k, p.expect(':')
+}
+
 // end checks that only whitespace remains.
 func (p *parser) end() error {
 	p.ws()
@@ -279,61 +322,26 @@ func parseInt(s []byte) (int64, bool) {
 func (p *parser) skip() error {
 	switch p.next() {
 	case '{':
-		if p.depth++; p.depth > maxDepth {
-			return fmt.Errorf("%w: nested too deeply", errSyntax)
-		}
-		p.i++
-		if p.next() == '}' {
-			p.i++
-			p.depth--
-			return nil
-		}
-		for {
-			if _, err := p.stringBytes(); err != nil {
+		more, err := p.open('}')
+		for more && err == nil {
+			if _, err = p.key(); err != nil {
 				return err
 			}
-			if err := p.expect(':'); err != nil {
+			if err = p.skip(); err != nil {
 				return err
 			}
-			if err := p.skip(); err != nil {
-				return err
-			}
-			switch p.next() {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				p.depth--
-				return nil
-			default:
-				return p.syntax("',' or '}'")
-			}
+			more, err = p.more('}')
 		}
+		return err
 	case '[':
-		if p.depth++; p.depth > maxDepth {
-			return fmt.Errorf("%w: nested too deeply", errSyntax)
-		}
-		p.i++
-		if p.next() == ']' {
-			p.i++
-			p.depth--
-			return nil
-		}
-		for {
-			if err := p.skip(); err != nil {
+		more, err := p.open(']')
+		for more && err == nil {
+			if err = p.skip(); err != nil {
 				return err
 			}
-			switch p.next() {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				p.depth--
-				return nil
-			default:
-				return p.syntax("',' or ']'")
-			}
+			more, err = p.more(']')
 		}
+		return err
 	case '"':
 		_, err := p.stringBytes()
 		return err
@@ -355,68 +363,39 @@ func (p *parser) skip() error {
 func (p *parser) any() (any, error) {
 	switch p.next() {
 	case '{':
-		if p.depth++; p.depth > maxDepth {
-			return nil, fmt.Errorf("%w: nested too deeply", errSyntax)
-		}
-		p.i++
 		m := map[string]any{}
-		if p.next() == '}' {
-			p.i++
-			p.depth--
-			return m, nil
-		}
-		for {
-			k, err := p.stringBytes()
-			if err != nil {
+		more, err := p.open('}')
+		for more && err == nil {
+			var k []byte
+			var v any
+			if k, err = p.key(); err != nil {
 				return nil, err
 			}
-			if err := p.expect(':'); err != nil {
-				return nil, err
-			}
-			v, err := p.any()
-			if err != nil {
+			if v, err = p.any(); err != nil {
 				return nil, err
 			}
 			m[string(k)] = v
-			switch p.next() {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				p.depth--
-				return m, nil
-			default:
-				return nil, p.syntax("',' or '}'")
-			}
+			more, err = p.more('}')
 		}
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	case '[':
-		if p.depth++; p.depth > maxDepth {
-			return nil, fmt.Errorf("%w: nested too deeply", errSyntax)
-		}
-		p.i++
 		a := []any{}
-		if p.next() == ']' {
-			p.i++
-			p.depth--
-			return a, nil
-		}
-		for {
-			v, err := p.any()
-			if err != nil {
+		more, err := p.open(']')
+		for more && err == nil {
+			var v any
+			if v, err = p.any(); err != nil {
 				return nil, err
 			}
 			a = append(a, v)
-			switch p.next() {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				p.depth--
-				return a, nil
-			default:
-				return nil, p.syntax("',' or ']'")
-			}
+			more, err = p.more(']')
 		}
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	case '"':
 		s, err := p.stringBytes()
 		if err != nil {
