@@ -80,27 +80,13 @@ func compileUnion(cs *schema.Schema, t *avroType, active map[*avroType]bool) (en
 			others = append(others, i)
 		}
 	}
-	def := cs.Default
 	if len(others) == 1 && cs.Name != unionName {
 		valIdx := int64(others[0])
 		base, err := compileBase(cs, t.branches[others[0]], active)
 		if err != nil {
 			return nil, err
 		}
-		return func(w *avro.Writer, v any) error {
-			if v == nil {
-				v = def
-			}
-			if v == nil {
-				if nullIdx < 0 {
-					return fmt.Errorf("found null value for non-optional schema %s", cs)
-				}
-				w.WriteLong(int64(nullIdx))
-				return nil
-			}
-			w.WriteLong(valIdx)
-			return base(w, v)
-		}, nil
+		return unionBranch(cs, nullIdx, valIdx, base), nil
 	}
 	if cs.Type != schema.TypeStruct || cs.Name != unionName {
 		// A Connect value for a general union: take the first branch that accepts the schema.
@@ -109,21 +95,7 @@ func compileUnion(cs *schema.Schema, t *avroType, active map[*avroType]bool) (en
 			if err != nil {
 				continue
 			}
-			idx := int64(i)
-			return func(w *avro.Writer, v any) error {
-				if v == nil {
-					v = def
-				}
-				if v == nil {
-					if nullIdx < 0 {
-						return fmt.Errorf("found null value for non-optional schema %s", cs)
-					}
-					w.WriteLong(int64(nullIdx))
-					return nil
-				}
-				w.WriteLong(idx)
-				return base(w, v)
-			}, nil
+			return unionBranch(cs, nullIdx, int64(i), base), nil
 		}
 		return nil, fmt.Errorf("no branch of Avro union %s fits Connect schema %s", marshalSchema(t), cs)
 	}
@@ -176,12 +148,49 @@ func compileUnion(cs *schema.Schema, t *avroType, active map[*avroType]bool) (en
 	}, nil
 }
 
+// unionBranch writes a Connect value into one branch of an Avro union: a
+// null (once the schema's default is applied) as branch nullIdx, when the
+// union has one, anything else as branch idx through base.
+func unionBranch(cs *schema.Schema, nullIdx int, idx int64, base encFn) encFn {
+	def := cs.Default
+	return func(w *avro.Writer, v any) error {
+		if v == nil {
+			v = def
+		}
+		if v == nil {
+			if nullIdx < 0 {
+				return fmt.Errorf("found null value for non-optional schema %s", cs)
+			}
+			w.WriteLong(int64(nullIdx))
+			return nil
+		}
+		w.WriteLong(idx)
+		return base(w, v)
+	}
+}
+
 func mismatch(cs *schema.Schema, t *avroType) error {
 	return fmt.Errorf("Connect schema %s cannot be written as Avro %s", cs, t.kind)
 }
 
 func badValue(cs *schema.Schema, v any) error {
 	return fmt.Errorf("%T is not a valid value for schema %s", v, cs)
+}
+
+// timeInt writes an int32 logical type (Date, Time): a time.Time as toInt
+// gives it, or the raw int32.
+func timeInt(cs *schema.Schema, toInt func(time.Time) int32) encFn {
+	return func(w *avro.Writer, v any) error {
+		switch x := v.(type) {
+		case time.Time:
+			w.WriteInt(toInt(x))
+		case int32:
+			w.WriteInt(x)
+		default:
+			return badValue(cs, v)
+		}
+		return nil
+	}
 }
 
 // compileBase compiles a non-union writer type for non-null values.
@@ -203,29 +212,9 @@ func compileBase(cs *schema.Schema, t *avroType, active map[*avroType]bool) (enc
 	case "int":
 		switch {
 		case cs.Name == schema.DateName && cs.Type == schema.TypeInt32:
-			return func(w *avro.Writer, v any) error {
-				switch x := v.(type) {
-				case time.Time:
-					w.WriteInt(schema.DateToDays(x))
-				case int32:
-					w.WriteInt(x)
-				default:
-					return badValue(cs, v)
-				}
-				return nil
-			}, nil
+			return timeInt(cs, schema.DateToDays), nil
 		case cs.Name == schema.TimeName && cs.Type == schema.TypeInt32:
-			return func(w *avro.Writer, v any) error {
-				switch x := v.(type) {
-				case time.Time:
-					w.WriteInt(schema.TimeToMillis(x))
-				case int32:
-					w.WriteInt(x)
-				default:
-					return badValue(cs, v)
-				}
-				return nil
-			}, nil
+			return timeInt(cs, schema.TimeToMillis), nil
 		}
 		switch cs.Type {
 		case schema.TypeInt8, schema.TypeInt16, schema.TypeInt32:
