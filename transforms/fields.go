@@ -92,10 +92,7 @@ func (t *valueToKey) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	key, vals := newStruct(rp.schema)
-	for i, j := range rp.src {
-		vals[i] = fieldValue(st, j, t.replaceNull)
-	}
+	key := rp.project(st, t.replaceNull)
 	r.KeySchema, r.Key = rp.schema, key
 	return r, true, nil
 }

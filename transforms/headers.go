@@ -109,10 +109,7 @@ func (t *headerFrom) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	out, vals := newStruct(rp.schema)
-	for i, j := range rp.src {
-		vals[i] = fieldValue(st, j, t.replaceNull)
-	}
+	out := rp.project(st, t.replaceNull)
 	t.side.set(&r, rp.schema, out)
 	return r, true, nil
 }

@@ -49,6 +49,16 @@ type replaced struct {
 	src    []int
 }
 
+// project builds the derived struct from st: output field i takes st's
+// field src[i], read as fieldValue reads it.
+func (rp *replaced) project(st *schema.Struct, replaceNull bool) *schema.Struct {
+	out, vals := newStruct(rp.schema)
+	for i, j := range rp.src {
+		vals[i] = fieldValue(st, j, replaceNull)
+	}
+	return out
+}
+
 func newReplaceField(v *config.Values, s side) (transformer, error) {
 	t := &replaceField{side: s, exclude: map[string]bool{}, include: map[string]bool{}, replaceNull: v.Bool(keyReplaceNullWithDefault)}
 	for _, f := range v.List("exclude") {
@@ -113,10 +123,7 @@ func (t *replaceField) apply(r schema.Record) (schema.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	out, vals := newStruct(rp.schema)
-	for i, j := range rp.src {
-		vals[i] = fieldValue(st, j, t.replaceNull)
-	}
+	out := rp.project(st, t.replaceNull)
 	t.side.set(&r, rp.schema, out)
 	return r, true, nil
 }
