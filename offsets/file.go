@@ -109,11 +109,7 @@ func (s *FileStore) List(_ context.Context, connector string) ([]Entry, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	out := s.t.list(connector)
-	for i := range out {
-		out[i] = Entry{Partition: clone(out[i].Partition), Offset: clone(out[i].Offset)}
-	}
-	return out, nil
+	return s.t.listCopies(connector), nil
 }
 
 // Delete implements Store.

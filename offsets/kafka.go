@@ -201,11 +201,7 @@ func (s *KafkaStore) List(_ context.Context, connector string) ([]Entry, error) 
 	if s.closed {
 		return nil, ErrClosed
 	}
-	out := s.t.list(connector)
-	for i := range out {
-		out[i] = Entry{Partition: clone(out[i].Partition), Offset: clone(out[i].Offset)}
-	}
-	return out, nil
+	return s.t.listCopies(connector), nil
 }
 
 // Put implements Store: the records are acknowledged by all in-sync

@@ -193,6 +193,16 @@ func (t table) list(connector string) []Entry {
 	return out
 }
 
+// listCopies is list with every partition and offset deep-copied, for
+// handing out of a store.
+func (t table) listCopies(connector string) []Entry {
+	out := t.list(connector)
+	for i := range out {
+		out[i] = Entry{Partition: clone(out[i].Partition), Offset: clone(out[i].Offset)}
+	}
+	return out
+}
+
 // clone deep-copies a JSON-like map so callers cannot alter stored state.
 func clone(m map[string]any) map[string]any {
 	if m == nil {
