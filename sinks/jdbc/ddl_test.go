@@ -24,6 +24,17 @@ var (
 		schema.Field{Name: "b", Schema: schema.OptionalInt64})
 )
 
+// putFlush hands recs to Put and, when Put succeeded, flushes; it returns
+// the first error. Put writes what it buffered, so a refused change may
+// surface in either.
+func putFlush(t *testing.T, task *Task, recs ...schema.Record) error {
+	t.Helper()
+	if err := task.Put(t.Context(), recs); err != nil {
+		return err
+	}
+	return task.Flush(t.Context())
+}
+
 func tableErrOf(t *testing.T, err error) *TableError {
 	t.Helper()
 	var te *TableError
@@ -46,8 +57,7 @@ func TestEvolveRefusals(t *testing.T) {
 		mustFlush(t, task)
 
 		// A required field without a default.
-		mustPut(t, task, record("ev", 0, 1, nil, nil, evRequired, structOf(evRequired, int32(2), "y", int32(5))))
-		err := task.Flush(t.Context())
+		err := putFlush(t, task, record("ev", 0, 1, nil, nil, evRequired, structOf(evRequired, int32(2), "y", int32(5))))
 		te := tableErrOf(t, err)
 		if te.Table != "ev" || te.Column != "must" || !strings.Contains(te.Reason, "not optional and does not have a default value") {
 			t.Fatalf("error %+v", te)
@@ -78,16 +88,14 @@ func TestEvolveRefusals(t *testing.T) {
 		// auto.evolve=false: the missing field is named.
 		strict := startTask(t, sinkConfig(hdb, "topics", "ev", "insert.mode", "upsert", "pk.mode", "record_value", "pk.fields", "id"), nil)
 		evNew := schema.NewStructSchema("ev", schema.Field{Name: "id", Schema: schema.Int32Schema}, schema.Field{Name: "zz", Schema: schema.OptionalString})
-		mustPut(t, strict, record("ev", 0, 4, nil, nil, evNew, structOf(evNew, int32(9), "q")))
-		te = tableErrOf(t, strict.Flush(t.Context()))
+		te = tableErrOf(t, putFlush(t, strict, record("ev", 0, 4, nil, nil, evNew, structOf(evNew, int32(9), "q"))))
 		if te.Column != "zz" || !strings.Contains(te.Reason, "auto-evolution is disabled") {
 			t.Fatalf("error %+v", te)
 		}
 
 		// auto.create=false and no table.
 		nocreate := startTask(t, sinkConfig(hdb, "topics", "nosuch"), nil)
-		mustPut(t, nocreate, record("nosuch", 0, 0, nil, nil, evV1, structOf(evV1, int32(1), "x")))
-		te = tableErrOf(t, nocreate.Flush(t.Context()))
+		te = tableErrOf(t, putFlush(t, nocreate, record("nosuch", 0, 0, nil, nil, evV1, structOf(evV1, int32(1), "x"))))
 		if te.Table != "nosuch" || !strings.Contains(te.Reason, "auto-creation is disabled") {
 			t.Fatalf("error %+v", te)
 		}
@@ -97,8 +105,7 @@ func TestEvolveRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		up := startTask(t, sinkConfig(hdb, "topics", "nokey", "insert.mode", "upsert", "pk.mode", "record_value", "pk.fields", "id"), nil)
-		mustPut(t, up, record("nokey", 0, 0, nil, nil, evV1, structOf(evV1, int32(1), "x")))
-		te = tableErrOf(t, up.Flush(t.Context()))
+		te = tableErrOf(t, putFlush(t, up, record("nokey", 0, 0, nil, nil, evV1, structOf(evV1, int32(1), "x"))))
 		if te.Table != "nokey" || !strings.Contains(te.Reason, "primary key or unique index") {
 			t.Fatalf("error %+v", te)
 		}
@@ -179,10 +186,14 @@ func TestConnectionLoss(t *testing.T) {
 		checkLoad(t, db, g, g.topic, "upsert")
 
 		// Out of retries: Retriable, buffer kept, a later Flush succeeds.
+		// The first half creates the table; the second half is buffered
+		// while the server is down and its write fails.
 		task2 := startTask(t, sinkConfig(hdb, "topics", "lost2", "auto.create", "true", "insert.mode", "upsert", "pk.mode", "record_key",
 			"max.retries", "1", "retry.backoff.ms", "10"), nil)
 		g2 := loadGen{topic: "lost2", parts: 1, perPart: 50, keysPerPart: 50}
-		mustPut(t, task2, g2.batch([]int64{0}, 50)...)
+		first := g2.batch([]int64{0}, 25)
+		mustPut(t, task2, first...)
+		second := g2.batch(advance([]int64{0}, first), 25)
 		stop := func(ctx context.Context) error {
 			if hdb.Kind == harness.KindMariaDB {
 				return harness.MariaDBServer(t).Stop(ctx)
@@ -198,12 +209,12 @@ func TestConnectionLoss(t *testing.T) {
 		if err := stop(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		err := task2.Flush(t.Context())
+		err := task2.Put(t.Context(), second)
 		if startErr := start(t.Context()); startErr != nil {
 			t.Fatal(startErr)
 		}
 		if !errors.Is(err, connector.ErrRetriable) {
-			t.Fatalf("flush with the server down = %v, want ErrRetriable", err)
+			t.Fatalf("put with the server down = %v, want ErrRetriable", err)
 		}
 		mustFlush(t, task2)
 		checkLoad(t, hdb.Open(t), g2, "lost2", "upsert")

@@ -18,8 +18,10 @@
 // collapsed (the last change wins; a delete followed by an insert deletes
 // first and inserts after), deletes run before writes, and writes use
 // multi-row statements chunked under the 65535-parameter limit. A table's
-// phases are written in one transaction; when a table holds batch.size
-// operations it is written during Put, everything else at Flush.
+// phases are written in one transaction; a table is written as soon as it
+// holds batch.size operations, and every table with buffered rows is written
+// before Put returns (as Confluent's sink writes on every put), so rows reach
+// the target within one poll whatever offset.flush.interval.ms says.
 //
 // Tables. auto.create builds a missing table (primary key from pk.mode);
 // auto.evolve adds missing columns (nullable, or with the schema default) and

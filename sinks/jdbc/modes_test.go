@@ -110,8 +110,8 @@ func TestInsertModeByPKMode(t *testing.T) {
 }
 
 // TestConstraintViolationWithoutReporter: with no errant-record reporter
-// (errors.tolerance=none) a duplicate key fails Flush with the record's
-// coordinates, and nothing of that batch is committed.
+// (errors.tolerance=none) a duplicate key fails the Put that writes it with
+// the record's coordinates, and nothing of that batch is committed.
 func TestConstraintViolationWithoutReporter(t *testing.T) {
 	forEachDB(t, func(t *testing.T, hdb *harness.Database) {
 		db := hdb.Open(t)
@@ -119,19 +119,18 @@ func TestConstraintViolationWithoutReporter(t *testing.T) {
 		task := startTask(t, cfg, nil)
 		mustPut(t, task, modeRec("orders", 0, 1, "a", 1))
 		mustFlush(t, task)
-		mustPut(t, task, modeRec("orders", 1, 2, "b", 2), modeRec("orders", 2, 1, "dup", 3))
-		err := task.Flush(t.Context())
+		err := task.Put(t.Context(), []schema.Record{modeRec("orders", 1, 2, "b", 2), modeRec("orders", 2, 1, "dup", 3)})
 		if err == nil || !strings.Contains(err.Error(), "topic='orders',partition=0,offset=2") {
-			t.Fatalf("flush = %v, want an error naming offset 2", err)
+			t.Fatalf("put = %v, want an error naming offset 2", err)
 		}
 		expectRows(t, db, "SELECT id, name FROM orders ORDER BY id", "1|a")
 
 		// errors.tolerance=none through a reporter that refuses: same outcome.
 		rep := &reporter{refuse: true}
 		task2 := startTask(t, cfg, rep)
-		mustPut(t, task2, modeRec("orders", 1, 2, "b", 2), modeRec("orders", 2, 1, "dup", 3))
-		if err := task2.Flush(t.Context()); err == nil || !strings.Contains(err.Error(), "errors.tolerance=none") {
-			t.Fatalf("flush = %v", err)
+		err = task2.Put(t.Context(), []schema.Record{modeRec("orders", 1, 2, "b", 2), modeRec("orders", 2, 1, "dup", 3)})
+		if err == nil || !strings.Contains(err.Error(), "errors.tolerance=none") {
+			t.Fatalf("put = %v", err)
 		}
 		expectRows(t, db, "SELECT id, name FROM orders ORDER BY id", "1|a")
 	})

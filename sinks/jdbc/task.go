@@ -117,8 +117,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	return nil
 }
 
-// Put converts and buffers records; a table whose buffer reaches batch.size
-// is written (and committed) at once. A record that cannot be converted is
+// Put converts and buffers records, writing a table whose buffer reaches
+// batch.size at once, and before returning writes (and commits) everything
+// the call buffered, each table in one transaction. A record that cannot be converted is
 // reported; Put fails when the reporter refuses it. A retriable failure
 // returns an error wrapping connector.ErrRetriable: the runtime hands the
 // same records again, and records already buffered are recognised by their
@@ -146,7 +147,11 @@ func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
 			return err
 		}
 	}
-	return nil
+	// Write what this poll buffered now, as Confluent's sink does on every
+	// put: rows reach the target within one poll, not one offset-flush
+	// interval later. Each table's rows go in one transaction; the runtime
+	// still commits consumer offsets only after Flush.
+	return t.writeDirty(ctx)
 }
 
 func (t *Task) add(ctx context.Context, r *schema.Record) error {
@@ -259,6 +264,12 @@ func (t *Task) Flush(ctx context.Context) error {
 	if t.db == nil {
 		return fmt.Errorf("jdbc sink task is not started")
 	}
+	return t.writeDirty(ctx)
+}
+
+// writeDirty writes every table with buffered rows, in name order. t.mu
+// must be held.
+func (t *Task) writeDirty(ctx context.Context) error {
 	names := make([]string, 0, len(t.byName))
 	for k, ts := range t.byName {
 		if ts.buf.dirty() {
