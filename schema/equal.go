@@ -81,28 +81,10 @@ func EqualValues(a, b any) bool {
 		return true
 	case map[any]any:
 		y, ok := b.(map[any]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !EqualValues(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && equalMaps(x, y)
 	case map[string]any:
 		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !EqualValues(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && equalMaps(x, y)
 	case []byte:
 		y, ok := b.([]byte)
 		return ok && bytes.Equal(x, y)
@@ -135,4 +117,19 @@ func decimalsEqual(x, y decimal.Decimal) bool {
 		return false
 	}
 	return x.Equal(y)
+}
+
+// equalMaps reports whether x and y hold the same keys with EqualValues
+// values.
+func equalMaps[K comparable](x, y map[K]any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if !ok || !EqualValues(v, w) {
+			return false
+		}
+	}
+	return true
 }
