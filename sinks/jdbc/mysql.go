@@ -192,16 +192,7 @@ func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id
 			rows.Close()
 			return nil, fmt.Errorf("read indexes of %s: %w", id, err)
 		}
-		i, ok := byIndex[idx]
-		if !ok {
-			i = len(m.uniques)
-			byIndex[idx] = i
-			m.uniques = append(m.uniques, nil)
-		}
-		m.uniques[i] = append(m.uniques[i], col)
-		if idx == "PRIMARY" {
-			m.pk = append(m.pk, col)
-		}
+		addUniqueColumn(m, byIndex, idx, col, idx == "PRIMARY")
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -206,16 +206,7 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 			rows.Close()
 			return nil, fmt.Errorf("read indexes of %s: %w", id, err)
 		}
-		i, ok := byIndex[idx]
-		if !ok {
-			i = len(m.uniques)
-			byIndex[idx] = i
-			m.uniques = append(m.uniques, nil)
-		}
-		m.uniques[i] = append(m.uniques[i], col)
-		if primary {
-			m.pk = append(m.pk, col)
-		}
+		addUniqueColumn(m, byIndex, idx, col, primary)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

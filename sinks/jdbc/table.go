@@ -114,6 +114,23 @@ type colMeta struct {
 	unsigned   bool
 }
 
+// addUniqueColumn adds col, read from the catalog in index and column order,
+// to the unique index idx (a new entry in m.uniques the first time idx is
+// seen; byIndex remembers where each went), and to m.pk when the index is
+// the primary key.
+func addUniqueColumn[K comparable](m *tableMeta, byIndex map[K]int, idx K, col string, primary bool) {
+	i, ok := byIndex[idx]
+	if !ok {
+		i = len(m.uniques)
+		byIndex[idx] = i
+		m.uniques = append(m.uniques, nil)
+	}
+	m.uniques[i] = append(m.uniques[i], col)
+	if primary {
+		m.pk = append(m.pk, col)
+	}
+}
+
 func (m *tableMeta) index() {
 	m.byLower = make(map[string]*colMeta, len(m.cols))
 	for _, c := range m.cols {
