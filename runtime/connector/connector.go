@@ -75,6 +75,24 @@ type SinkPlugin interface {
 	NewTask() SinkTask
 }
 
+// CopiesPerTask is the TaskConfigs of a sink that splits no work itself:
+// maxTasks (at least one) copies of the connector config, the consumer group
+// sharing the topic partitions among the tasks, as Confluent's sinks do.
+func CopiesPerTask(cfg map[string]string, maxTasks int) []map[string]string {
+	if maxTasks < 1 {
+		maxTasks = 1
+	}
+	out := make([]map[string]string, maxTasks)
+	for i := range out {
+		m := make(map[string]string, len(cfg))
+		for k, v := range cfg {
+			m[k] = v
+		}
+		out[i] = m
+	}
+	return out
+}
+
 // Deleter is implemented by plugins that own external resources (a
 // replication slot, a publication) to remove when the connector is deleted —
 // never on a restart.

@@ -42,18 +42,7 @@ func (Plugin) Validate(cfg *config.Values) config.Errors { return validate(cfg) 
 // TaskConfigs implements connector.Plugin: like Confluent's sink, every task
 // gets the connector config; the consumer group shares the partitions.
 func (Plugin) TaskConfigs(_ context.Context, cfg map[string]string, maxTasks int) ([]map[string]string, error) {
-	if maxTasks < 1 {
-		maxTasks = 1
-	}
-	out := make([]map[string]string, maxTasks)
-	for i := range out {
-		m := make(map[string]string, len(cfg))
-		for k, v := range cfg {
-			m[k] = v
-		}
-		out[i] = m
-	}
-	return out, nil
+	return connector.CopiesPerTask(cfg, maxTasks), nil
 }
 
 // NewTask implements connector.SinkPlugin.

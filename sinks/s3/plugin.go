@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"maps"
 
 	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/connector"
@@ -43,14 +42,7 @@ func (Plugin) Validate(cfg *config.Values) config.Errors { return validate(cfg) 
 // TaskConfigs implements connector.Plugin: every task gets the connector
 // config; the consumer group shares the partitions.
 func (Plugin) TaskConfigs(_ context.Context, cfg map[string]string, maxTasks int) ([]map[string]string, error) {
-	if maxTasks < 1 {
-		maxTasks = 1
-	}
-	out := make([]map[string]string, maxTasks)
-	for i := range out {
-		out[i] = maps.Clone(cfg)
-	}
-	return out, nil
+	return connector.CopiesPerTask(cfg, maxTasks), nil
 }
 
 // NewTask implements connector.SinkPlugin.
