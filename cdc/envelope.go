@@ -2,7 +2,8 @@
 // PostgreSQL readers: the envelope (before/after/source/transaction/op/ts_*),
 // the common source-block fields, keys, tombstones, transaction metadata and
 // heartbeat schemas. The readers in cdc/mysql and cdc/postgres map rows into
-// these shapes; nothing here talks to a database.
+// these shapes; nothing here talks to a database. It also holds the small
+// task plumbing both readers share (TaskLogger, TaskMetrics).
 package cdc
 
 import (

@@ -64,25 +64,16 @@ type converter struct {
 // null or the epoch, as Debezium does.
 var errZeroDate = fmt.Errorf("zero date")
 
-func (cv *converter) fromBinlog(v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	out, err := cv.binlog(v)
-	if err == errZeroDate {
-		return cv.zero, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("column %s: %w", cv.col.name, err)
-	}
-	return out, nil
-}
+func (cv *converter) fromBinlog(v any) (any, error) { return cv.apply(cv.binlog, v) }
 
-func (cv *converter) fromSnapshot(v any) (any, error) {
+func (cv *converter) fromSnapshot(v any) (any, error) { return cv.apply(cv.snap, v) }
+
+// apply converts a non-null v with f; a zero date gives cv.zero.
+func (cv *converter) apply(f valueFn, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	out, err := cv.snap(v)
+	out, err := f(v)
 	if err == errZeroDate {
 		return cv.zero, nil
 	}

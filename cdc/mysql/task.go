@@ -57,15 +57,8 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 		return err
 	}
 	t.s = s
-	t.log = tc.Logger
-	if t.log == nil {
-		t.log = slog.Default()
-	}
-	t.log = t.log.With("connector", tc.Connector, "task", tc.TaskID, "server", s.prefix)
-	t.metrics = tc.Metrics
-	if t.metrics == nil {
-		t.metrics = connector.NopMetrics{}
-	}
+	t.log = cdc.TaskLogger(tc, s.prefix)
+	t.metrics = cdc.TaskMetrics(tc)
 	t.partition = map[string]any{"server": s.prefix}
 	t.db, err = openDB(s)
 	if err != nil {

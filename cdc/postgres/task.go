@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tributary-cdc/tributary/cdc"
 	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -46,15 +47,8 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 		return err
 	}
 	t.s = s
-	t.log = tc.Logger
-	if t.log == nil {
-		t.log = slog.Default()
-	}
-	t.log = t.log.With("connector", tc.Connector, "task", tc.TaskID, "server", s.prefix)
-	t.metrics = tc.Metrics
-	if t.metrics == nil {
-		t.metrics = connector.NopMetrics{}
-	}
+	t.log = cdc.TaskLogger(tc, s.prefix)
+	t.metrics = cdc.TaskMetrics(tc)
 	t.q = newQueue(s.maxQueue)
 
 	var stored map[string]any
