@@ -169,7 +169,7 @@ const msPerDay = 24 * 60 * 60 * 1000
 
 // DateToDays returns days since the epoch for a Date value.
 func DateToDays(t time.Time) int32 {
-	return int32(floorDiv(t.UTC().UnixMilli(), msPerDay))
+	return int32(FloorDiv(t.UTC().UnixMilli(), msPerDay))
 }
 
 // DaysToDate returns the Date value for days since the epoch.
@@ -186,10 +186,47 @@ func TimeToMillis(t time.Time) int32 {
 // MillisToTime returns the Time value (on 1970-01-01 UTC) for ms since midnight.
 func MillisToTime(ms int32) time.Time { return time.UnixMilli(int64(ms)).UTC() }
 
-func floorDiv(a, b int64) int64 {
+// FloorDiv is a/b rounded towards negative infinity (Java's Math.floorDiv),
+// for splitting instants before the epoch into days and time of day.
+func FloorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--
 	}
 	return q
+}
+
+// DaysFromCivil returns days since 1970-01-01 of a proleptic Gregorian date
+// (astronomical year numbering: 1 BC is year 0), for any int64 year, also
+// beyond time.Time's range (Howard Hinnant's days_from_civil).
+func DaysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := FloorDiv(y, 400)
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// CivilFromDays is the inverse of DaysFromCivil.
+func CivilFromDays(z int64) (y, m, d int64) {
+	z += 719468
+	era := FloorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }

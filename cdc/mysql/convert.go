@@ -309,13 +309,13 @@ func newConverter(c *column, o typeOptions) (*converter, error) {
 				if err != nil {
 					return nil, err
 				}
-				return time.UnixMilli(floorDiv(us, 1000)).UTC(), nil
+				return time.UnixMilli(schema.FloorDiv(us, 1000)).UTC(), nil
 			})
 		case o.time == timeAdaptive && c.fsp <= 3:
 			b = schema.NewBuilder(schema.TypeInt32).Name(schema.DebeziumTime).Version(1)
 			same(func(v any) (any, error) {
 				us, err := parseTime(v)
-				return int32(floorDiv(us, 1000)), err
+				return int32(schema.FloorDiv(us, 1000)), err
 			})
 		default:
 			b = schema.NewBuilder(schema.TypeInt64).Name(schema.DebeziumMicroTime).Version(1)
@@ -330,14 +330,14 @@ func newConverter(c *column, o typeOptions) (*converter, error) {
 				if err != nil {
 					return nil, err
 				}
-				return time.UnixMilli(floorDiv(us, 1000)).UTC(), nil
+				return time.UnixMilli(schema.FloorDiv(us, 1000)).UTC(), nil
 			})
 			cv.zero = time.UnixMilli(0).UTC()
 		case c.fsp <= 3:
 			b = schema.NewBuilder(schema.TypeInt64).Name(schema.DebeziumTimestamp).Version(1)
 			same(func(v any) (any, error) {
 				us, err := parseDateTime(v)
-				return floorDiv(us, 1000), err
+				return schema.FloorDiv(us, 1000), err
 			})
 			cv.zero = int64(0)
 		default:
@@ -582,46 +582,6 @@ func asDecimal(v any) (decimal.Decimal, error) {
 
 // ---- temporal helpers ----
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-// daysFromCivil returns days since 1970-01-01 for a proleptic Gregorian date.
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return
-}
-
 // atoiN parses a run of digits.
 func atoiN(s string) (int64, bool) {
 	if s == "" {
@@ -661,13 +621,13 @@ func parseDateText(s string) (y, m, d int64, err error) {
 func parseDate(v any) (int64, error) {
 	if t, ok := v.(time.Time); ok {
 		y, m, d := t.Date()
-		return daysFromCivil(int64(y), int64(m), int64(d)), nil
+		return schema.DaysFromCivil(int64(y), int64(m), int64(d)), nil
 	}
 	y, m, d, err := parseDateText(strings.TrimSpace(asString(v)))
 	if err != nil {
 		return 0, err
 	}
-	return daysFromCivil(y, m, d), nil
+	return schema.DaysFromCivil(y, m, d), nil
 }
 
 // parseFraction turns "123" into microseconds (123000).
@@ -745,15 +705,15 @@ func parseDateTime(v any) (int64, error) {
 			return 0, err
 		}
 	}
-	return daysFromCivil(y, m, d)*86_400_000_000 + us, nil
+	return schema.DaysFromCivil(y, m, d)*86_400_000_000 + us, nil
 }
 
 // formatZoned renders io.debezium.time.ZonedTimestamp: ISO-8601 in UTC with
 // exactly fsp fraction digits.
 func formatZoned(us int64, fsp int) string {
-	days := floorDiv(us, 86_400_000_000)
+	days := schema.FloorDiv(us, 86_400_000_000)
 	rem := us - days*86_400_000_000
-	y, m, d := civilFromDays(days)
+	y, m, d := schema.CivilFromDays(days)
 	secs := rem / 1_000_000
 	frac := rem % 1_000_000
 	b := make([]byte, 0, 32)

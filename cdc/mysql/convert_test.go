@@ -3,6 +3,8 @@ package mysql
 import (
 	"testing"
 	"time"
+
+	"github.com/tributary-cdc/tributary/schema"
 )
 
 func TestTemporalHelpers(t *testing.T) {
@@ -10,11 +12,11 @@ func TestTemporalHelpers(t *testing.T) {
 		y, m, d int64
 		days    int64
 	}{{1970, 1, 1, 0}, {2024, 1, 15, 19737}, {1969, 12, 31, -1}, {1000, 1, 1, -354285}, {9999, 12, 31, 2932896}, {0, 1, 1, -719528}} {
-		if got := daysFromCivil(c.y, c.m, c.d); got != c.days {
-			t.Errorf("daysFromCivil(%d-%d-%d) = %d, want %d", c.y, c.m, c.d, got, c.days)
+		if got := schema.DaysFromCivil(c.y, c.m, c.d); got != c.days {
+			t.Errorf("schema.DaysFromCivil(%d-%d-%d) = %d, want %d", c.y, c.m, c.d, got, c.days)
 		}
-		if y, m, d := civilFromDays(c.days); y != c.y || m != c.m || d != c.d {
-			t.Errorf("civilFromDays(%d) = %d-%d-%d", c.days, y, m, d)
+		if y, m, d := schema.CivilFromDays(c.days); y != c.y || m != c.m || d != c.d {
+			t.Errorf("schema.CivilFromDays(%d) = %d-%d-%d", c.days, y, m, d)
 		}
 	}
 	for _, c := range []struct {

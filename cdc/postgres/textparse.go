@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/tributary-cdc/tributary/schema"
 )
 
 // sessionParams fixes the output formats of every connection the connector
@@ -45,50 +47,7 @@ const (
 	negInfinityMicros = int64(-9223372036832400000)
 )
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
-func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
-
-// daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian date
-// (astronomical year numbering: 1 BC is year 0).
-func daysFromCivil(y int64, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := int64((m + 9) % 12)
-	doy := (153*mp+2)/5 + int64(d) - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int64) (y int64, m, d int) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	if mp < 10 {
-		m = int(mp + 3)
-	} else {
-		m = int(mp - 9)
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
+func floorMod(a, b int64) int64 { return a - schema.FloorDiv(a, b)*b }
 
 // atoi parses a run of ASCII digits.
 func atoi(b []byte) (int64, bool) {
@@ -128,7 +87,7 @@ func parseDate(b []byte) (int64, error) {
 	if bc {
 		y = 1 - y
 	}
-	return daysFromCivil(y, int(mo), int(d)), nil
+	return schema.DaysFromCivil(y, mo, d), nil
 }
 
 // parseClock parses "HH:MM:SS[.ffffff]" into µs since midnight and returns
@@ -297,15 +256,15 @@ func appendFraction(dst []byte, nanos int64, width int) []byte {
 // formatZonedTimestamp renders µs since the epoch as Debezium's
 // ZonedTimestamp: ISO-8601 in UTC with a 'Z' offset.
 func formatZonedTimestamp(us int64, width int) string {
-	days := floorDiv(us, usPerDay)
+	days := schema.FloorDiv(us, usPerDay)
 	tod := floorMod(us, usPerDay)
-	y, m, d := civilFromDays(days)
+	y, m, d := schema.CivilFromDays(days)
 	dst := make([]byte, 0, 32)
 	dst = appendYear(dst, y)
 	dst = append(dst, '-')
-	dst = append2(dst, m)
+	dst = append2(dst, int(m))
 	dst = append(dst, '-')
-	dst = append2(dst, d)
+	dst = append2(dst, int(d))
 	dst = append(dst, 'T')
 	dst = appendClock(dst, tod, width)
 	return string(append(dst, 'Z'))

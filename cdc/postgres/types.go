@@ -370,9 +370,9 @@ func (m *mapper) date() mapping {
 	conv := func(b []byte) (int64, error) {
 		switch string(b) {
 		case "infinity":
-			return daysFromCivil(-5877611, 6, 21), nil
+			return schema.DaysFromCivil(-5877611, 6, 21), nil
 		case "-infinity":
-			return daysFromCivil(-5877611, 6, 22), nil
+			return schema.DaysFromCivil(-5877611, 6, 22), nil
 		}
 		return parseDate(b)
 	}
@@ -428,12 +428,12 @@ func (m *mapper) timestamp(prec int) mapping {
 	case m.timeMode == "connect":
 		return mapping{schema: schema.TimestampSchema(false), conv: func(b []byte) (any, error) {
 			us, err := parse(b)
-			return time.UnixMilli(floorDiv(us, 1000)).UTC(), err
+			return time.UnixMilli(schema.FloorDiv(us, 1000)).UTC(), err
 		}}
 	case prec <= 3:
 		return mapping{schema: named(schema.TypeInt64, schema.DebeziumTimestamp), conv: func(b []byte) (any, error) {
 			us, err := parse(b)
-			return floorDiv(us, 1000), err
+			return schema.FloorDiv(us, 1000), err
 		}}
 	}
 	return mapping{schema: named(schema.TypeInt64, schema.DebeziumMicroTimestamp), conv: func(b []byte) (any, error) {

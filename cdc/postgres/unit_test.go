@@ -23,8 +23,8 @@ func TestParseTimestamp(t *testing.T) {
 		{"2024-01-15 13:45:30.123456+02", 1705326330123456 - 2*3600*1e6, tsFinite},
 		{"2024-01-15 13:45:30-05:30", 1705326330000000 + 5.5*3600*1e6, tsFinite},
 		{"1969-12-31 23:59:59.5", -500000, tsFinite},
-		{"0001-01-01 00:00:00 BC", daysFromCivil(0, 1, 1) * usPerDay, tsFinite},
-		{"10000-01-01 00:00:00", daysFromCivil(10000, 1, 1) * usPerDay, tsFinite},
+		{"0001-01-01 00:00:00 BC", schema.DaysFromCivil(0, 1, 1) * usPerDay, tsFinite},
+		{"10000-01-01 00:00:00", schema.DaysFromCivil(10000, 1, 1) * usPerDay, tsFinite},
 		{"infinity", 0, tsPosInf},
 		{"-infinity", 0, tsNegInf},
 	} {
@@ -51,7 +51,7 @@ func TestZonedFormats(t *testing.T) {
 		{1529501823120000, 6, "2018-06-20T13:37:03.120000Z"},
 		{1529501823120000, -1, "2018-06-20T13:37:03.12Z"},
 		{-1, 6, "1969-12-31T23:59:59.999999Z"},
-		{daysFromCivil(-43, 3, 15) * usPerDay, 0, "-0043-03-15T00:00:00Z"},
+		{schema.DaysFromCivil(-43, 3, 15) * usPerDay, 0, "-0043-03-15T00:00:00Z"},
 	} {
 		if got := formatZonedTimestamp(c.us, c.width); got != c.want {
 			t.Errorf("formatZonedTimestamp(%d, %d) = %q, want %q", c.us, c.width, got, c.want)
@@ -70,8 +70,8 @@ func TestZonedFormats(t *testing.T) {
 
 func TestCivilRoundTrip(t *testing.T) {
 	for _, d := range []int64{-1_000_000, -719528, -1, 0, 1, 19737, 2_932_896} {
-		y, m, dd := civilFromDays(d)
-		if back := daysFromCivil(y, m, dd); back != d {
+		y, m, dd := schema.CivilFromDays(d)
+		if back := schema.DaysFromCivil(y, m, dd); back != d {
 			t.Errorf("%d → %d-%d-%d → %d", d, y, m, dd, back)
 		}
 	}
