@@ -27,7 +27,7 @@ type snapshotter struct {
 	metrics connector.Metrics
 	q       *queue
 	part    map[string]any
-	name    string        // exported snapshot name
+	name    string        // exported snapshot name; "" exports one from the first transaction
 	cp      pglogrepl.LSN // the slot's consistent point
 }
 
@@ -47,7 +47,11 @@ func (sn *snapshotter) openSnapshotTx(ctx context.Context) (*pgx.Conn, pgx.Tx, e
 		return nil, nil, err
 	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err == nil {
+	if err == nil && sn.name == "" {
+		// No slot snapshot (the slot was kept): this transaction's own
+		// snapshot, exported for the other snapshot threads.
+		err = tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&sn.name)
+	} else if err == nil {
 		_, err = tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(sn.name, "'", "''")+"'")
 	}
 	if err != nil {

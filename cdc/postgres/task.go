@@ -166,6 +166,23 @@ func (t *Task) run(ctx context.Context, st *streamer, stored map[string]any) err
 	if hasOffset && !p.snapshot && slot.exists && slot.confirmed > pos.proc && pos.proc != 0 {
 		t.log.Error("the slot has moved past the committed offset; changes in between are gone", "slot_confirmed", slot.confirmed.String(), "offset_lsn_proc", pos.proc.String())
 	}
+	if p.snapshot && slot.exists && slot.confirmed != 0 && !slot.slotTemporary {
+		// Keep the slot (as Debezium does): it is at or before the point
+		// where an earlier, interrupted snapshot started, and that attempt
+		// may already have emitted rows deleted since. A new slot would
+		// start after those deletes and lose them downstream; streaming from
+		// the kept slot after the new snapshot replays every change since.
+		t.log.Info("taking a new snapshot; streaming resumes from the existing slot", "slot", s.slot, "confirmed_flush_lsn", slot.confirmed.String())
+		sn := &snapshotter{s: s, log: t.log, b: st.b, types: st.types, metrics: t.metrics, q: t.q, part: st.part, cp: slot.confirmed}
+		if err := sn.run(ctx); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if s.snapshotMode == "initial_only" {
+			return nil
+		}
+		st.proc, st.pushed = slot.confirmed, position{proc: slot.confirmed, lsn: slot.confirmed}
+		return st.run(ctx, nil, slot.confirmed)
+	}
 	if p.snapshot {
 		if slot.exists {
 			t.log.Info("dropping the slot to take a new snapshot from a fresh one", "slot", s.slot)
