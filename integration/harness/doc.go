@@ -25,6 +25,9 @@
 // binary even when it panics or times out, and Run sweeps temp directories
 // left behind by dead test binaries.
 //
+// BuildReplicate builds the replicate binary once for a test package that
+// runs it end to end.
+//
 // A missing binary is an error that names the Debian package to install;
 // tests are never skipped for it.
 package harness

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,23 +23,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "replicate-bin")
+	bin, remove, err := harness.BuildReplicate("replicate-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "replicate")
-	_, file, _, _ := goruntime.Caller(0)
-	cmd := exec.Command("go", "build", "-o", binary, "./cmd/replicate")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build replicate:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = bin
 	code := harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres)
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
