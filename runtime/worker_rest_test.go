@@ -52,21 +52,7 @@ type restEnv struct {
 // DLQ reporters and a config store; Restore starts stored connectors.
 func startRESTWorker(t *testing.T, dir string, extra map[string]string, opt ...func(*runtime.Options)) *restEnv {
 	t.Helper()
-	raw := map[string]string{
-		"bootstrap.servers":            "embedded",
-		"embedded.broker.port":         "0",
-		"offset.storage.file.filename": filepath.Join(dir, "connect.offsets"),
-		"offset.flush.interval.ms":     "100",
-		"key.converter":                runtime.StringConverterClass,
-		"value.converter":              runtime.StringConverterClass,
-	}
-	for k, v := range extra {
-		raw[k] = v
-	}
-	wc, err := runtime.ParseWorkerConfig(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, wc := testWorkerConfig(t, dir, extra)
 	obs := runtime.NewMetricsObserver(metrics.New())
 	reg := connector.NewRegistry(filestream.Source{}, filestream.Sink{})
 	wopts := runtime.Options{Registry: reg, Logger: testLogger(t), WorkerID: "test:8083",

@@ -26,7 +26,10 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func newWorker(t *testing.T, dir string, extra map[string]string, plugins ...connector.Plugin) *runtime.Worker {
+// testWorkerConfig is the worker config the tests run with, raw and parsed:
+// the embedded broker, file offsets in dir flushed every 100 ms and string
+// converters, with extra on top.
+func testWorkerConfig(t *testing.T, dir string, extra map[string]string) (map[string]string, *runtime.WorkerConfig) {
 	t.Helper()
 	raw := map[string]string{
 		"bootstrap.servers":            "embedded",
@@ -43,6 +46,12 @@ func newWorker(t *testing.T, dir string, extra map[string]string, plugins ...con
 	if err != nil {
 		t.Fatal(err)
 	}
+	return raw, wc
+}
+
+func newWorker(t *testing.T, dir string, extra map[string]string, plugins ...connector.Plugin) *runtime.Worker {
+	t.Helper()
+	_, wc := testWorkerConfig(t, dir, extra)
 	reg := connector.NewRegistry(append([]connector.Plugin{filestream.Source{}, filestream.Sink{}}, plugins...)...)
 	w, err := runtime.NewWorker(context.Background(), wc, runtime.Options{Registry: reg, Logger: testLogger(t), WorkerID: "test:8083"})
 	if err != nil {
