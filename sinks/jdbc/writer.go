@@ -427,6 +427,23 @@ func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include
 		n++
 		t.d.param(&b, n)
 	}
+	// tuples writes rows parenthesised lists of width parameters each,
+	// comma-separated: (?,?),(?,?).
+	tuples := func(width int) {
+		for r := 0; r < rows; r++ {
+			if r > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for i := 0; i < width; i++ {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				next()
+			}
+			b.WriteByte(')')
+		}
+	}
 	switch kind {
 	case 'd':
 		keys = keys[:0]
@@ -451,19 +468,7 @@ func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include
 		b.WriteByte('(')
 		b.WriteString(strings.Join(keys, ","))
 		b.WriteString(") IN (")
-		for r := 0; r < rows; r++ {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for i := range keys {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				next()
-			}
-			b.WriteByte(')')
-		}
+		tuples(len(keys))
 		b.WriteByte(')')
 	case 'U':
 		b.WriteString("UPDATE ")
@@ -494,19 +499,7 @@ func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include
 		b.WriteString(strings.Join(cols, ","))
 		b.WriteString(") VALUES ")
 		b.Grow(rows * (len(cols)*4 + 3))
-		for r := 0; r < rows; r++ {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for i := range cols {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				next()
-			}
-			b.WriteByte(')')
-		}
+		tuples(len(cols))
 		if kind == 'u' {
 			t.d.upsertSuffix(&b, keys, nonKeys)
 		}
