@@ -83,19 +83,8 @@ func extractFields(st *settings, table string, keySchema, valueSchema *schema.Sc
 			fm.keyCols = append(fm.keyCols, &column{name: st.pkFields[0], schema: keySchema, src: srcKeyPrimitive, key: true})
 			keyNames[st.pkFields[0]] = true
 		case keySchema.Type == schema.TypeStruct:
-			names := st.pkFields
-			if len(names) == 0 {
-				for _, f := range keySchema.Fields {
-					names = append(names, f.Name)
-				}
-			}
-			for _, n := range names {
-				f, ok := keySchema.Field(n)
-				if !ok {
-					return nil, fmt.Errorf("PK mode for table '%s' is record_key with configured PK fields %v, but record key schema does not contain field: %s", table, st.pkFields, n)
-				}
-				fm.keyCols = append(fm.keyCols, &column{name: n, schema: f.Schema, src: srcKeyField, idx: f.Index, key: true})
-				keyNames[n] = true
+			if err := fm.addStructKeyCols(keyNames, table, "key", keySchema, srcKeyField, st.pkFields); err != nil {
+				return nil, err
 			}
 		default:
 			return nil, fmt.Errorf("PK mode for table '%s' is record_key, but record key schema is not a primitive type or struct: %s", table, keySchema)
@@ -104,19 +93,8 @@ func extractFields(st *settings, table string, keySchema, valueSchema *schema.Sc
 		if valueSchema == nil {
 			return nil, fmt.Errorf("PK mode for table '%s' is record_value, but record value schema is missing", table)
 		}
-		names := st.pkFields
-		if len(names) == 0 {
-			for _, f := range valueSchema.Fields {
-				names = append(names, f.Name)
-			}
-		}
-		for _, n := range names {
-			f, ok := valueSchema.Field(n)
-			if !ok {
-				return nil, fmt.Errorf("PK mode for table '%s' is record_value with configured PK fields %v, but record value schema does not contain field: %s", table, st.pkFields, n)
-			}
-			fm.keyCols = append(fm.keyCols, &column{name: n, schema: f.Schema, src: srcValueField, idx: f.Index, key: true})
-			keyNames[n] = true
+		if err := fm.addStructKeyCols(keyNames, table, "value", valueSchema, srcValueField, st.pkFields); err != nil {
+			return nil, err
 		}
 	}
 	if valueSchema != nil {
@@ -172,6 +150,27 @@ func extractFields(st *settings, table string, keySchema, valueSchema *schema.Sc
 
 // fingerprint renders a schema structurally, so equal schemas built
 // separately (a converter without a schema cache) share one shape.
+// addStructKeyCols adds the primary-key columns taken from the record's
+// key or value struct (side "key" or "value", pk.mode record_key or
+// record_value): the pk.fields named, or every field of s when none are.
+func (fm *fieldsMeta) addStructKeyCols(keyNames map[string]bool, table, side string, s *schema.Schema, src colSrc, pkFields []string) error {
+	names := pkFields
+	if len(names) == 0 {
+		for _, f := range s.Fields {
+			names = append(names, f.Name)
+		}
+	}
+	for _, n := range names {
+		f, ok := s.Field(n)
+		if !ok {
+			return fmt.Errorf("PK mode for table '%s' is record_%s with configured PK fields %v, but record %s schema does not contain field: %s", table, side, pkFields, side, n)
+		}
+		fm.keyCols = append(fm.keyCols, &column{name: n, schema: f.Schema, src: src, idx: f.Index, key: true})
+		keyNames[n] = true
+	}
+	return nil
+}
+
 func fingerprint(b *strings.Builder, s *schema.Schema) {
 	if s == nil {
 		b.WriteString("~")
