@@ -20,7 +20,7 @@
 //
 // Sizes (CI defaults first; set larger values for a manual run):
 //
-//	TRIBUTARY_CHAOS_ROWS   initial rows per source table (snapshot)   4000
+//	TRIBUTARY_CHAOS_ROWS   initial rows per source table (snapshot)   20000
 //	TRIBUTARY_CHAOS_KILLS  kill -9 per pipeline                       10
 //	TRIBUTARY_CHAOS_RATE   writer transactions per second per source  50
 //	TRIBUTARY_CHAOS_STORM  good records per storm topic               3000
