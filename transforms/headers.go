@@ -92,19 +92,7 @@ func (t *headerFrom) apply(r schema.Record) (schema.Record, bool, error) {
 		return r, true, nil
 	}
 	rp, err := t.schemas.getOrBuild(st.Schema, func() (*replaced, error) {
-		var fields []schema.Field
-		var src []int
-		for i, f := range st.Schema.Fields {
-			if !contains(t.fields, f.Name) {
-				fields = append(fields, f)
-				src = append(src, i)
-			}
-		}
-		ns, err := deriveStruct(st.Schema, false, fields) // copySchemaBasics: not optional
-		if err != nil {
-			return nil, err
-		}
-		return &replaced{schema: ns, src: src}, nil
+		return keepFields(st.Schema, func(name string) (string, bool) { return name, !contains(t.fields, name) })
 	})
 	if err != nil {
 		return r, false, err

@@ -49,6 +49,25 @@ type replaced struct {
 	src    []int
 }
 
+// keepFields derives a struct schema from s with, in order, the fields keep
+// accepts, under the name it returns; like Connect's copySchemaBasics the
+// result is not optional.
+func keepFields(s *schema.Schema, keep func(name string) (string, bool)) (*replaced, error) {
+	var fields []schema.Field
+	var src []int
+	for i, f := range s.Fields {
+		if name, ok := keep(f.Name); ok {
+			fields = append(fields, schema.Field{Name: name, Schema: f.Schema})
+			src = append(src, i)
+		}
+	}
+	ns, err := deriveStruct(s, false, fields)
+	if err != nil {
+		return nil, err
+	}
+	return &replaced{schema: ns, src: src}, nil
+}
+
 // project builds the derived struct from st: output field i takes st's
 // field src[i], read as fieldValue reads it.
 func (rp *replaced) project(st *schema.Struct, replaceNull bool) *schema.Struct {
@@ -106,19 +125,7 @@ func (t *replaceField) apply(r schema.Record) (schema.Record, bool, error) {
 		return r, false, err
 	}
 	rp, err := t.schemas.getOrBuild(st.Schema, func() (*replaced, error) {
-		var fields []schema.Field
-		var src []int
-		for i, f := range st.Schema.Fields {
-			if t.keep(f.Name) {
-				fields = append(fields, schema.Field{Name: t.renamed(f.Name), Schema: f.Schema})
-				src = append(src, i)
-			}
-		}
-		ns, err := deriveStruct(st.Schema, false, fields)
-		if err != nil {
-			return nil, err
-		}
-		return &replaced{schema: ns, src: src}, nil
+		return keepFields(st.Schema, func(name string) (string, bool) { return t.renamed(name), t.keep(name) })
 	})
 	if err != nil {
 		return r, false, err
