@@ -340,6 +340,16 @@ func readBody(r *http.Request, v any) error {
 	return nil
 }
 
+// readConfigBody reads a request body that is a connector config (a JSON
+// object of strings) as stringMap does, errors naming "config".
+func readConfigBody(r *http.Request) (cfg map[string]string, nulls []string, err error) {
+	var raw map[string]any
+	if err := readBody(r, &raw); err != nil {
+		return nil, nil, err
+	}
+	return stringMap(raw, "config")
+}
+
 // stringMap turns a JSON object into a config map the way Jackson binds
 // Map<String,String>: numbers and booleans become their text. With
 // keepNull, null values are returned in nulls (PATCH removes them);
@@ -615,11 +625,7 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	var raw map[string]any
-	if err := readBody(r, &raw); err != nil {
-		return err
-	}
-	cfg, _, err := stringMap(raw, "config")
+	cfg, _, err := readConfigBody(r)
 	if err != nil {
 		return err
 	}
@@ -630,11 +636,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) patchConfig(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	var raw map[string]any
-	if err := readBody(r, &raw); err != nil {
-		return err
-	}
-	patch, nulls, err := stringMap(raw, "config")
+	patch, nulls, err := readConfigBody(r)
 	if err != nil {
 		return err
 	}
@@ -1106,11 +1108,7 @@ func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	plugin := r.PathValue("plugin")
-	var raw map[string]any
-	if err := readBody(r, &raw); err != nil {
-		return err
-	}
-	cfg, _, err := stringMap(raw, "config")
+	cfg, _, err := readConfigBody(r)
 	if err != nil {
 		return err
 	}
