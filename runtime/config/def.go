@@ -185,6 +185,22 @@ func (d *Def) Parse(raw map[string]string) (*Values, error) {
 	return v, nil
 }
 
+// ParseChecked is Parse followed by check (a connector's cross-key rules),
+// which runs even when some keys did not parse, so the error (Errors) names
+// every problem either found.
+func (d *Def) ParseChecked(raw map[string]string, check func(*Values) Errors) (*Values, error) {
+	v, err := d.Parse(raw)
+	errs, _ := err.(Errors)
+	if err != nil && errs == nil {
+		return nil, err
+	}
+	errs = append(errs, check(v)...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return v, nil
+}
+
 func redact(k *Key, s string) string {
 	if k.Type == Password {
 		return HiddenValue

@@ -218,15 +218,9 @@ type settings struct {
 
 // parseSettings parses and cross-validates raw, returning every problem.
 func parseSettings(raw map[string]string) (*settings, error) {
-	def := Def()
-	vals, err := def.Parse(raw)
-	errs, _ := err.(config.Errors)
-	if err != nil && errs == nil {
+	vals, err := Def().ParseChecked(raw, validate)
+	if err != nil {
 		return nil, err
-	}
-	errs = append(errs, validate(vals)...)
-	if len(errs) > 0 {
-		return nil, errs
 	}
 	s := &settings{
 		connAttempts:    vals.Int(KeyConnectionAttempts),

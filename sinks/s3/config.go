@@ -384,14 +384,9 @@ type settings struct {
 
 // parseSettings parses and checks raw, returning every problem (config.Errors).
 func parseSettings(raw map[string]string) (*settings, error) {
-	v, err := Def().Parse(raw)
-	errs, _ := err.(config.Errors)
-	if err != nil && errs == nil {
+	v, err := Def().ParseChecked(raw, validate)
+	if err != nil {
 		return nil, err
-	}
-	errs = append(errs, validate(v)...)
-	if len(errs) > 0 {
-		return nil, errs
 	}
 	s := &settings{
 		topics:            nonEmpty(v.List(KeyTopics)),
