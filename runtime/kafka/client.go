@@ -192,6 +192,19 @@ func ProducerOpts(props map[string]string) ([]kgo.Opt, error) {
 		}
 		opts = append(opts, kgo.ProducerBatchCompression(codec))
 	}
+	// buffer.memory bounds the bytes waiting to be sent, as in Kafka's
+	// producer (default 32 MiB). franz-go's own default bounds only the
+	// record count (50000), which with large records (Connect JSON with
+	// schemas is ~3 kB per row) held hundreds of MiB.
+	bufferMemory := 33554432
+	if v := props["buffer.memory"]; v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("buffer.memory: invalid value %q", v)
+		}
+		bufferMemory = n
+	}
+	opts = append(opts, kgo.MaxBufferedBytes(bufferMemory))
 	if v := props["max.request.size"]; v != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n <= 0 {

@@ -105,6 +105,7 @@ func TestOptionErrors(t *testing.T) {
 		{map[string]string{"bootstrap.servers": "b:9092", "compression.type": "brotli"}, "compression.type"},
 		{map[string]string{"bootstrap.servers": "b:9092", "linger.ms": "-1"}, "linger.ms"},
 		{map[string]string{"bootstrap.servers": "b:9092", "acks": "1"}, "acks"},
+		{map[string]string{"bootstrap.servers": "b:9092", "buffer.memory": "lots"}, "buffer.memory"},
 		{map[string]string{"bootstrap.servers": "b:9092", "metadata.max.age.ms": "soon"}, "metadata.max.age.ms"},
 		{map[string]string{"bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI",
 			"sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`}, "sasl.mechanism"},
