@@ -41,6 +41,7 @@ type params struct {
 	LatRate       int           `json:"lat_rate"`
 	LatDuration   time.Duration `json:"lat_duration"`
 	CPUProfileDir string        `json:"cpu_profile_dir,omitempty"`
+	MemProfileDir string        `json:"mem_profile_dir,omitempty"`
 	WorkDir       string        `json:"work_dir"`
 	ServerID      int           `json:"server_id"`
 }
@@ -90,11 +91,14 @@ func orchestrate(ctx context.Context, o options, sel map[string]bool, stdout, st
 		}
 		os.RemoveAll(e.workDir)
 	}()
-	if o.cpuprofile != "" {
-		if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
+	for _, dir := range []*string{&e.o.cpuprofile, &e.o.memprofile} {
+		if *dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
 			return err
 		}
-		if e.o.cpuprofile, err = filepath.Abs(o.cpuprofile); err != nil {
+		if *dir, err = filepath.Abs(*dir); err != nil {
 			return err
 		}
 	}
@@ -216,7 +220,7 @@ func (e *env) close() {
 func (e *env) base(st string, run int) params {
 	return params{Stage: st, Run: run, Rows: e.o.rows, Bootstrap: e.bootstrap, Maria: e.mdb, Postgres: e.pdb,
 		MariaCDC: e.mcdc, SinkBatch: e.o.sinkBatch, LatRate: e.o.latRate, LatDuration: e.o.latDuration,
-		CPUProfileDir: e.o.cpuprofile, WorkDir: e.workDir, ServerID: 6100 + run*20}
+		CPUProfileDir: e.o.cpuprofile, MemProfileDir: e.o.memprofile, WorkDir: e.workDir, ServerID: 6100 + run*20}
 }
 
 func (e *env) defer_(f func()) { e.cleanups = append(e.cleanups, f) }

@@ -26,6 +26,7 @@ type options struct {
 	stages      string
 	runs        int
 	cpuprofile  string
+	memprofile  string
 	latRate     int
 	latDuration time.Duration
 	sinkBatch   int
@@ -51,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"or single stages such as mariadb-catchup, postgres-sink, produce")
 	fs.IntVar(&o.runs, "runs", 1, "runs of every stage (the summary shows medians)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "directory for one CPU profile per stage and run (<stage>-run<N>.pprof)")
+	fs.StringVar(&o.memprofile, "memprofile", "", "directory for one heap profile per stage and run, taken when the heap in use peaked (<stage>-run<N>.heap)")
 	fs.IntVar(&o.latRate, "latency-rate", 10_000, "rows/s the latency stage's writer commits")
 	fs.DurationVar(&o.latDuration, "latency-duration", 30*time.Second, "how long the latency stage's writer runs")
 	fs.IntVar(&o.sinkBatch, "sink-batch", 3000, "batch.size of the sink and rows per statement of the raw INSERT baseline")
@@ -192,6 +194,10 @@ type result struct {
 	ApplyMax   float64 `json:"apply_max_ms,omitempty"`
 	AvgRecord  float64 `json:"avg_record_bytes,omitempty"`
 	CPUSeconds float64 `json:"cpu_seconds"`
+	// BrokerCPU is the CPU time the parent (the embedded broker) used
+	// during the stage; PeakHeapMiB the stage's largest heap in use.
+	BrokerCPU   float64 `json:"broker_cpu_seconds"`
+	PeakHeapMiB float64 `json:"peak_heap_mib,omitempty"`
 	Note       string  `json:"note,omitempty"`
 
 	// ratio and prodRatio are set on medians: the median of the per-run
@@ -235,7 +241,9 @@ func runChild(ctx context.Context, p params, logDir string) (result, error) {
 	cmd.Stdout = &out
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cpu0 := cpuTime()
 	runErr := cmd.Run()
+	brokerCPU := (cpuTime() - cpu0).Seconds()
 	var res result
 	found := false
 	sc := bufio.NewScanner(&out)
@@ -251,6 +259,7 @@ func runChild(ctx context.Context, p params, logDir string) (result, error) {
 	if runErr != nil || !found {
 		return result{}, fmt.Errorf("stage %s failed (%v); log %s:\n%s", p.Stage, runErr, logPath, tailFile(logPath, 3000))
 	}
+	res.BrokerCPU = brokerCPU
 	return res, nil
 }
 
@@ -293,6 +302,7 @@ func childMain(stage string) int {
 	res.Stage, res.Run = stage, p.Run
 	res.RSSKiB = peakRSS()
 	res.CPUSeconds = c.cpuSeconds
+	res.PeakHeapMiB = c.peakHeap
 	b, _ := json.Marshal(res)
 	fmt.Printf("RESULT %s\n", b)
 	return 0
@@ -306,6 +316,8 @@ type child struct {
 	cpuStart   time.Duration
 	cpuSeconds float64
 	started    time.Time
+	heap       *heapSampler
+	peakHeap   float64
 }
 
 // begin starts the timed part of a stage (and its CPU profile).
@@ -320,6 +332,9 @@ func (c *child) begin() error {
 		}
 		c.profiling = true
 	}
+	if c.p.MemProfileDir != "" {
+		c.heap = startHeapSampler(filepath.Join(c.p.MemProfileDir, fmt.Sprintf("%s-run%d.heap", c.p.Stage, c.p.Run)))
+	}
 	c.cpuStart = cpuTime()
 	c.started = time.Now()
 	return nil
@@ -329,6 +344,9 @@ func (c *child) begin() error {
 func (c *child) end() float64 {
 	d := time.Since(c.started)
 	c.cpuSeconds = (cpuTime() - c.cpuStart).Seconds()
+	if c.heap != nil {
+		c.peakHeap = c.heap.stop()
+	}
 	if c.profiling {
 		pprof.StopCPUProfile()
 		c.profiling = false

@@ -16,7 +16,11 @@ func sortedStrings(s []string) []string { sort.Strings(s); return s }
 
 // short is the one-line progress form of a result.
 func (r result) short() string {
-	s := fmt.Sprintf("%10.0f rows/s %8.1f MB/s  %6.1fs  peak RSS %4.0f MiB", r.rowsPerSec(), r.mbPerSec(), r.Seconds, float64(r.RSSKiB)/1024)
+	s := fmt.Sprintf("%10.0f rows/s %8.1f MB/s  %6.1fs  peak RSS %4.0f MiB  CPU %5.1fs (broker %5.1fs)", r.rowsPerSec(), r.mbPerSec(), r.Seconds,
+		float64(r.RSSKiB)/1024, r.CPUSeconds, r.BrokerCPU)
+	if r.PeakHeapMiB > 0 {
+		s += fmt.Sprintf("  peak heap %.0f MiB", r.PeakHeapMiB)
+	}
 	if r.ApplyP50 > 0 || r.AckP50 > 0 {
 		s += fmt.Sprintf("  commit→acked p50 %.0f ms p99 %.0f ms, commit→applied p50 %.0f ms p99 %.0f ms", r.AckP50, r.AckP99, r.ApplyP50, r.ApplyP99)
 	}
@@ -45,7 +49,7 @@ func printTable(w io.Writer, title string, rs []result, o options) {
 	}
 	fmt.Fprintf(w, "\n%s (%d rows per stage; peak RSS per stage process; target from issue 10):\n", title, o.rows)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stage\trows/s\tMB/s\tp50 ms\tp99 ms\tpeak RSS MiB\tCPU s\tbaseline\tratio\t÷ produce\ttarget\t")
+	fmt.Fprintln(tw, "stage\trows/s\tMB/s\tp50 ms\tp99 ms\tpeak RSS MiB\tCPU s\tbroker CPU s\tbaseline\tratio\t÷ produce\ttarget\t")
 	for _, st := range allStages {
 		r, ok := by[st]
 		if !ok {
@@ -72,8 +76,8 @@ func printTable(w io.Writer, title string, rs []result, o options) {
 				prod = fmt.Sprintf("%.2f", r.rowsPerSec()/pr.rowsPerSec())
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%s\t%s\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t\n", st, r.rowsPerSec(), r.mbPerSec(), p50, p99,
-			float64(r.RSSKiB)/1024, r.CPUSeconds, base, ratio, prod, targets[st])
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t\n", st, r.rowsPerSec(), r.mbPerSec(), p50, p99,
+			float64(r.RSSKiB)/1024, r.CPUSeconds, r.BrokerCPU, base, ratio, prod, targets[st])
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "latency columns: commit → acked in Kafka / commit → visible in the target database.")
@@ -117,6 +121,7 @@ func medians(all []result, runs int) []result {
 		m.ApplyP99 = med(func(r result) float64 { return r.ApplyP99 })
 		m.RSSKiB = int64(med(func(r result) float64 { return float64(r.RSSKiB) }))
 		m.CPUSeconds = med(func(r result) float64 { return r.CPUSeconds })
+		m.BrokerCPU = med(func(r result) float64 { return r.BrokerCPU })
 		m.Note = rs[0].Note
 		var ratios, prods []float64
 		for _, r := range rs {
