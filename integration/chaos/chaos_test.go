@@ -152,11 +152,14 @@ func chaos(t *testing.T, srcKind harness.Kind) {
 	start := time.Now()
 	for i := 0; i < kills; i++ {
 		w.start()
-		// The first kills come early, while the snapshot runs; later ones
-		// anywhere in streaming.
+		// The first kills come early, while the snapshot runs. A snapshot
+		// starts over after a crash, so later kills wait until it finished
+		// (else a big one would never get done) and land anywhere in
+		// streaming.
 		delay := time.Duration(300+rnd.IntN(1500)) * time.Millisecond
 		if i >= 3 {
-			delay = time.Duration(800+rnd.IntN(3000)) * time.Millisecond
+			w.waitStreaming("source", 10*time.Minute)
+			delay = time.Duration(300+rnd.IntN(3000)) * time.Millisecond
 		}
 		if which, ok := restartAt[i]; ok {
 			w.sleep(delay / 2)
@@ -212,6 +215,20 @@ func (w *worker) phase(name string) string {
 		return "startup"
 	}
 	return phaseOf(off)
+}
+
+// waitStreaming waits until the source connector committed an offset
+// past its snapshot.
+func (w *worker) waitStreaming(name string, d time.Duration) {
+	w.t.Helper()
+	deadline := time.Now().Add(d)
+	for w.phase(name) != "streaming" {
+		w.alive()
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s still not streaming after %v", name, d)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // phaseOf tells from a committed source offset whether the connector was
