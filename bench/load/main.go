@@ -198,7 +198,7 @@ type result struct {
 	// during the stage; PeakHeapMiB the stage's largest heap in use.
 	BrokerCPU   float64 `json:"broker_cpu_seconds"`
 	PeakHeapMiB float64 `json:"peak_heap_mib,omitempty"`
-	Note       string  `json:"note,omitempty"`
+	Note        string  `json:"note,omitempty"`
 
 	// ratio and prodRatio are set on medians: the median of the per-run
 	// ratios to the stage's baseline and to produce-only.
