@@ -36,7 +36,15 @@ type sinkRun struct {
 	// a task that reports a record during Flush or a later Put (a batch
 	// retried row by row) still dead-letters its original bytes.
 	raw map[rawKey]*kgo.Record
+	// rawBytes is the key and value bytes held in raw. The loop flushes
+	// and commits early when it reaches maxRawBytes, so memory stays
+	// bounded whatever offset.flush.interval.ms and the throughput are.
+	rawBytes int
 }
+
+// maxRawBytes bounds the consumed bytes a sink task holds between commits
+// (as Kafka's producer bounds its buffer with buffer.memory).
+const maxRawBytes = 32 << 20
 
 type rawKey struct {
 	topic     string
@@ -171,7 +179,10 @@ func (s *sinkRun) loop(ctx context.Context) {
 				return
 			}
 		}
-		if time.Since(lastCommit) >= t.w.cfg.OffsetFlushInterval {
+		s.mu.Lock()
+		rawFull := s.rawBytes >= maxRawBytes
+		s.mu.Unlock()
+		if time.Since(lastCommit) >= t.w.cfg.OffsetFlushInterval || rawFull {
 			cctx, ccancel := context.WithTimeout(ctx, t.w.cfg.OffsetFlushTimeout)
 			err := s.flushAndCommit(cctx)
 			ccancel()
@@ -210,6 +221,9 @@ func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 		s.raw = make(map[rawKey]*kgo.Record, len(raw))
 	}
 	for k, kr := range raw {
+		if _, dup := s.raw[k]; !dup {
+			s.rawBytes += len(kr.Key) + len(kr.Value)
+		}
 		s.raw[k] = kr
 	}
 	s.mu.Unlock()
@@ -403,8 +417,9 @@ func commitSync(ctx context.Context, cl *kgo.Client, offs map[string]map[int32]k
 // forgetRawLocked drops the raw records for which gone reports true.
 // s.mu must be held.
 func (s *sinkRun) forgetRawLocked(gone func(rawKey) bool) {
-	for k := range s.raw {
+	for k, kr := range s.raw {
 		if gone(k) {
+			s.rawBytes -= len(kr.Key) + len(kr.Value)
 			delete(s.raw, k)
 		}
 	}

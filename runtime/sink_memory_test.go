@@ -1,0 +1,62 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestSinkCommitsBeforeHoldingTooMuch: the sink loop keeps consumed records
+// until their offsets are committed (for the DLQ); with a long
+// offset.flush.interval.ms and a fast topic that was unbounded memory (a
+// 10k rows/s pipeline held over 1 GiB). Past maxRawBytes (32 MiB) the loop
+// flushes and commits early, so the offsets move long before the interval.
+func TestSinkCommitsBeforeHoldingTooMuch(t *testing.T) {
+	dir := t.TempDir()
+	w := newWorker(t, dir, map[string]string{"offset.flush.interval.ms": "600000"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl, err := w.KafkaClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "big"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 48_000 // 48 MB of 1000-byte lines
+	line := bytes.Repeat([]byte("x"), 1000)
+	recs := make([]*kgo.Record, 0, 1000)
+	for i := 0; i < n; i++ {
+		recs = append(recs, &kgo.Record{Topic: "big", Value: line})
+		if len(recs) == cap(recs) {
+			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+	if err := w.CreateConnector(ctx, "sink", map[string]string{
+		"connector.class": "FileStreamSink", "file": filepath.Join(dir, "out.txt"), "topics": "big",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var committed int64
+	waitFor(t, "an early commit", time.Minute, func() bool {
+		offs, err := w.Offsets(ctx, "sink")
+		if err != nil || len(offs) == 0 {
+			return false
+		}
+		committed, _ = offs[0].Offset["kafka_offset"].(int64)
+		return committed > 0
+	})
+	if committed > n {
+		t.Fatalf("committed offset %d past the %d records", committed, n)
+	}
+	t.Logf("committed offset %d of %d before offset.flush.interval.ms", committed, n)
+}
