@@ -38,6 +38,7 @@ type params struct {
 	Publication   string        `json:"publication,omitempty"`
 	RecordBytes   int           `json:"record_bytes,omitempty"`
 	SinkBatch     int           `json:"sink_batch"`
+	FlushMs       int           `json:"flush_ms"`
 	LatRate       int           `json:"lat_rate"`
 	LatDuration   time.Duration `json:"lat_duration"`
 	CPUProfileDir string        `json:"cpu_profile_dir,omitempty"`
@@ -164,7 +165,12 @@ func (e *env) start(ctx context.Context) error {
 		return err
 	}
 	e.pg, err = harness.StartPostgres(ctx, harness.Options{Settings: map[string]string{
-		"shared_buffers": "256MB", "max_wal_size": "4GB", "wal_sender_timeout": "0"}})
+		"shared_buffers": "256MB", "max_wal_size": "4GB", "wal_sender_timeout": "0",
+		// The harness turns it off for fast tests; with it off the WAL
+		// sender only sees a commit after the WAL writer flushed it (up to
+		// wal_writer_delay, 200 ms, later), which is not what a default
+		// server does.
+		"synchronous_commit": "on"}})
 	if err != nil {
 		return err
 	}
@@ -219,7 +225,7 @@ func (e *env) close() {
 
 func (e *env) base(st string, run int) params {
 	return params{Stage: st, Run: run, Rows: e.o.rows, Bootstrap: e.bootstrap, Maria: e.mdb, Postgres: e.pdb,
-		MariaCDC: e.mcdc, SinkBatch: e.o.sinkBatch, LatRate: e.o.latRate, LatDuration: e.o.latDuration,
+		MariaCDC: e.mcdc, SinkBatch: e.o.sinkBatch, FlushMs: e.o.flushMs, LatRate: e.o.latRate, LatDuration: e.o.latDuration,
 		CPUProfileDir: e.o.cpuprofile, MemProfileDir: e.o.memprofile, WorkDir: e.workDir, ServerID: 6100 + run*20}
 }
 

@@ -30,6 +30,7 @@ type options struct {
 	latRate     int
 	latDuration time.Duration
 	sinkBatch   int
+	flushMs     int
 	workDir     string
 	keep        bool
 	jsonOut     string
@@ -55,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.memprofile, "memprofile", "", "directory for one heap profile per stage and run, taken when the heap in use peaked (<stage>-run<N>.heap)")
 	fs.IntVar(&o.latRate, "latency-rate", 10_000, "rows/s the latency stage's writer commits")
 	fs.DurationVar(&o.latDuration, "latency-duration", 30*time.Second, "how long the latency stage's writer runs")
+	fs.IntVar(&o.flushMs, "offset-flush-ms", 60000, "the worker's offset.flush.interval.ms (Connect's default 60000)")
 	fs.IntVar(&o.sinkBatch, "sink-batch", 3000, "batch.size of the sink and rows per statement of the raw INSERT baseline")
 	fs.StringVar(&o.workDir, "work-dir", "", "directory for stage logs and offsets (default: a temp dir, removed unless -keep)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work dir (stage logs) after the run")

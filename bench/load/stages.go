@@ -74,7 +74,7 @@ func (c *child) worker(ctx context.Context, hooks ...kgo.Hook) (*runtime.Worker,
 	raw := map[string]string{
 		runtime.KeyBootstrapServers:    c.p.Bootstrap,
 		runtime.KeyOffsetFile:          offsetFile,
-		runtime.KeyOffsetFlushInterval: "1000",
+		runtime.KeyOffsetFlushInterval: strconv.Itoa(c.p.FlushMs),
 		runtime.KeyKeyConverter:        runtime.JSONConverterClass,
 		runtime.KeyValueConverter:      runtime.JSONConverterClass,
 	}
