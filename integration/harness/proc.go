@@ -101,6 +101,20 @@ func (p *proc) stopLocked(sig syscall.Signal) {
 	if p.cmd != nil && p.cmd.Process != nil {
 		pid = p.cmd.Process.Pid
 	}
+	if pid > 0 && sig != p.abortSig && p.abortSig != syscall.SIGKILL && processAlive(pid) {
+		// A graceful stop can hang: PostgreSQL's fast shutdown waits until
+		// the clients of its WAL senders confirmed everything up to the
+		// shutdown checkpoint, which a busy CDC reader may not do for a
+		// long time. SIGKILL of the postmaster would then leave its
+		// backends (and shared memory) behind and the next start fails
+		// ("pre-existing shared memory block is still in use"); abortSig
+		// (immediate shutdown) stops it with its children.
+		_ = syscall.Kill(pid, sig)
+		for deadline := time.Now().Add(10 * time.Second); processAlive(pid) && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		sig = p.abortSig
+	}
 	if pid > 0 {
 		killAndWait(pid, sig, 30*time.Second)
 	}
