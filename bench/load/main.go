@@ -34,6 +34,7 @@ type options struct {
 	workDir     string
 	keep        bool
 	jsonOut     string
+	gobench     bool
 }
 
 func main() {
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.workDir, "work-dir", "", "directory for stage logs and offsets (default: a temp dir, removed unless -keep)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work dir (stage logs) after the run")
 	fs.StringVar(&o.jsonOut, "json", "", "also write every result as JSON to this file")
+	fs.BoolVar(&o.gobench, "gobench", false, "run the Go benchmarks kept beside the code (go test -bench in every package that has one) instead of the stages")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/load [flags]")
 		fs.PrintDefaults()
@@ -71,6 +73,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.rows < 1000 || o.runs < 1 || o.latRate < 1 || o.sinkBatch < 1 {
 		fmt.Fprintln(stderr, "load: -rows must be ≥ 1000, -runs, -latency-rate and -sink-batch ≥ 1")
 		return 2
+	}
+	if o.gobench {
+		if err := goBenchmarks(context.Background(), o.rows, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "load:", err)
+			return 1
+		}
+		return 0
 	}
 	sel, err := selectStages(o.stages)
 	if err != nil {
