@@ -110,7 +110,7 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 		t.log.Warn("records still in flight at stop; their offsets are not committed", "err", err, "pending", s.tracker.Pending())
 	}
 	prodCancel()
-	if err := s.commit(sctx); err != nil {
+	if _, err := s.commit(sctx); err != nil {
 		s.fail.set(err)
 	}
 	if err := task.Stop(); err != nil {
@@ -163,9 +163,23 @@ func (s *sourceRun) loop(ctx context.Context) {
 	}
 }
 
-// committer stores committable offsets every offset.flush.interval.ms.
+// firstCommitInterval is how often the committer looks for the task's first
+// committable offsets. Until a task has stored one offset, a crash makes it
+// start from nothing — a CDC source then snapshots again, and a new snapshot
+// cannot retract rows deleted since the first one — so the first offset is
+// stored as soon as Kafka acknowledged its record, not one
+// offset.flush.interval.ms later.
+const firstCommitInterval = 50 * time.Millisecond
+
+// committer stores committable offsets every offset.flush.interval.ms, and
+// the first ones as soon as they exist.
 func (s *sourceRun) committer(ctx context.Context) {
-	tick := time.NewTicker(s.t.w.cfg.OffsetFlushInterval)
+	interval := s.t.w.cfg.OffsetFlushInterval
+	first := interval > firstCommitInterval
+	if first {
+		interval = firstCommitInterval
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -173,25 +187,30 @@ func (s *sourceRun) committer(ctx context.Context) {
 			return
 		case <-tick.C:
 			cctx, cancel := context.WithTimeout(ctx, s.t.w.cfg.OffsetFlushTimeout)
-			err := s.commit(cctx)
+			stored, err := s.commit(cctx)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				s.fail.set(err)
 				return
+			}
+			if first && stored {
+				first = false
+				tick.Reset(s.t.w.cfg.OffsetFlushInterval)
 			}
 		}
 	}
 }
 
 // commit writes the offsets that became committable, then tells the task.
-func (s *sourceRun) commit(ctx context.Context) error {
+// stored reports whether any offset was written.
+func (s *sourceRun) commit(ctx context.Context) (stored bool, err error) {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	for k, o := range s.tracker.Committable() {
 		s.uncommited[k] = o
 	}
 	if len(s.uncommited) == 0 {
-		return nil
+		return false, nil
 	}
 	entries := make([]offsets.Entry, 0, len(s.uncommited))
 	offs := make([]connector.Offset, 0, len(s.uncommited))
@@ -200,16 +219,16 @@ func (s *sourceRun) commit(ctx context.Context) error {
 		offs = append(offs, o)
 	}
 	start := time.Now()
-	err := s.t.offsetStore().Put(ctx, s.t.conn, entries) // per-task writer in distributed mode (distributed_tasks.go)
+	err = s.t.offsetStore().Put(ctx, s.t.conn, entries) // per-task writer in distributed mode (distributed_tasks.go)
 	s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
 	if err != nil {
-		return fmt.Errorf("commit offsets: %w", err)
+		return false, fmt.Errorf("commit offsets: %w", err)
 	}
 	clear(s.uncommited)
 	if err := s.task.Commit(ctx, offs); err != nil {
 		s.t.log.Warn("task commit", "err", err)
 	}
-	return nil
+	return true, nil
 }
 
 // track registers a record's source offset in poll order; records without

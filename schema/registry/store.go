@@ -239,14 +239,10 @@ func openKafkaLog(ctx context.Context, s *store, topic string, opts []kgo.Opt, l
 		cl.Close()
 		return nil, fmt.Errorf("registry: create topic %s: %w", topic, err)
 	}
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	end, err := endOffset(ctx, adm, topic)
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("registry: end offset of %s: %w", topic, err)
-	}
-	end := int64(0)
-	if o, ok := ends.Lookup(topic, 0); ok && o.Err == nil {
-		end = o.Offset
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	l := &kafkaLog{s: s, cl: cl, topic: topic, logger: logger, applied: -1, notify: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
@@ -342,4 +338,36 @@ func (l *kafkaLog) close() {
 	l.cancel()
 	<-l.done
 	l.cl.Close()
+}
+
+// endOffset returns the end offset of partition 0 of topic. A topic created a
+// moment ago may not be known to every broker yet (UNKNOWN_TOPIC_OR_PARTITION),
+// so lookups are retried for a while: replaying from a guessed 0 would serve
+// an empty registry and hand out ids that already exist.
+func endOffset(ctx context.Context, adm *kadm.Client, topic string) (int64, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			if o, ok := ends.Lookup(topic, 0); ok {
+				if o.Err == nil {
+					return o.Offset, nil
+				}
+				err = o.Err
+			} else {
+				err = fmt.Errorf("no end offset for partition 0")
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
