@@ -39,6 +39,7 @@ type params struct {
 	RecordBytes   int           `json:"record_bytes,omitempty"`
 	SinkBatch     int           `json:"sink_batch"`
 	FlushMs       int           `json:"flush_ms"`
+	NoSchemas     bool          `json:"no_schemas,omitempty"`
 	LatRate       int           `json:"lat_rate"`
 	LatDuration   time.Duration `json:"lat_duration"`
 	CPUProfileDir string        `json:"cpu_profile_dir,omitempty"`
@@ -225,7 +226,7 @@ func (e *env) close() {
 
 func (e *env) base(st string, run int) params {
 	return params{Stage: st, Run: run, Rows: e.o.rows, Bootstrap: e.bootstrap, Maria: e.mdb, Postgres: e.pdb,
-		MariaCDC: e.mcdc, SinkBatch: e.o.sinkBatch, FlushMs: e.o.flushMs, LatRate: e.o.latRate, LatDuration: e.o.latDuration,
+		MariaCDC: e.mcdc, SinkBatch: e.o.sinkBatch, FlushMs: e.o.flushMs, NoSchemas: e.o.noSchemas, LatRate: e.o.latRate, LatDuration: e.o.latDuration,
 		CPUProfileDir: e.o.cpuprofile, MemProfileDir: e.o.memprofile, WorkDir: e.workDir, ServerID: 6100 + run*20}
 }
 

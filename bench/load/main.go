@@ -35,6 +35,7 @@ type options struct {
 	keep        bool
 	jsonOut     string
 	gobench     bool
+	noSchemas   bool
 }
 
 func main() {
@@ -62,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.workDir, "work-dir", "", "directory for stage logs and offsets (default: a temp dir, removed unless -keep)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work dir (stage logs) after the run")
 	fs.StringVar(&o.jsonOut, "json", "", "also write every result as JSON to this file")
+	fs.BoolVar(&o.noSchemas, "no-schemas", false, "source stages write JSON without the schema envelope (value/key.converter.schemas.enable=false), to see what the schemas cost; sink stages always read schemas")
 	fs.BoolVar(&o.gobench, "gobench", false, "run the Go benchmarks kept beside the code (go test -bench in every package that has one) instead of the stages")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench/load [flags]")

@@ -78,6 +78,10 @@ func (c *child) worker(ctx context.Context, hooks ...kgo.Hook) (*runtime.Worker,
 		runtime.KeyKeyConverter:        runtime.JSONConverterClass,
 		runtime.KeyValueConverter:      runtime.JSONConverterClass,
 	}
+	if c.p.NoSchemas && (strings.HasSuffix(c.p.Stage, "-catchup") || strings.HasSuffix(c.p.Stage, "-snapshot")) {
+		raw["key.converter.schemas.enable"] = "false"
+		raw["value.converter.schemas.enable"] = "false"
+	}
 	wc, err := runtime.ParseWorkerConfig(raw)
 	if err != nil {
 		return nil, err
