@@ -152,13 +152,16 @@ func chaos(t *testing.T, srcKind harness.Kind) {
 	start := time.Now()
 	for i := 0; i < kills; i++ {
 		w.start()
-		// The first kills come early, while the snapshot runs. A snapshot
-		// starts over after a crash, so later kills wait until it finished
-		// (else a big one would never get done) and land anywhere in
-		// streaming.
-		delay := time.Duration(300+rnd.IntN(1500)) * time.Millisecond
-		if i >= 3 {
-			w.waitStreaming("source", 10*time.Minute)
+		// The first kills come soon after the task runs, while the
+		// snapshot does (its end is not committed yet). A snapshot starts
+		// over after a crash, so later kills wait until it finished (else
+		// a big one would never get done) and land anywhere in streaming.
+		var delay time.Duration
+		if i < 3 {
+			w.waitPhase("source", time.Minute, func(p string) bool { return p != "startup" })
+			delay = time.Duration(rnd.IntN(500)) * time.Millisecond
+		} else {
+			w.waitPhase("source", 10*time.Minute, func(p string) bool { return p == "streaming" })
 			delay = time.Duration(300+rnd.IntN(3000)) * time.Millisecond
 		}
 		if which, ok := restartAt[i]; ok {
@@ -217,17 +220,16 @@ func (w *worker) phase(name string) string {
 	return phaseOf(off)
 }
 
-// waitStreaming waits until the source connector committed an offset
-// past its snapshot.
-func (w *worker) waitStreaming(name string, d time.Duration) {
+// waitPhase waits until the source connector's phase satisfies ok.
+func (w *worker) waitPhase(name string, d time.Duration, ok func(string) bool) {
 	w.t.Helper()
 	deadline := time.Now().Add(d)
-	for w.phase(name) != "streaming" {
+	for p := w.phase(name); !ok(p); p = w.phase(name) {
 		w.alive()
 		if time.Now().After(deadline) {
-			w.t.Fatalf("%s still not streaming after %v", name, d)
+			w.t.Fatalf("%s still %s after %v", name, p, d)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
