@@ -29,8 +29,14 @@
 // Every stage and baseline runs in a subprocess of its own (this binary
 // re-executed with -child), which connects to the broker over TCP, so its
 // peak RSS (VmHWM from /proc/self/status) is its own and does not include
-// the broker's copy of the data. -cpuprofile DIR writes one CPU profile per
-// stage (DIR/<stage>-run<N>.pprof) covering the timed part.
+// the broker's copy of the data; the parent's CPU during the stage (the
+// broker's work) is reported beside it. -cpuprofile DIR writes one CPU
+// profile per stage (DIR/<stage>-run<N>.pprof) covering the timed part,
+// -memprofile DIR a heap profile taken near the stage's peak heap.
+//
+// -gobench instead runs the Go benchmarks other packages keep beside their
+// hot code (go test -bench in every package that declares one, sized by
+// -rows through TRIBUTARY_ROWS / TRIBUTARY_BENCH_ROWS).
 //
 // The result is a table per run and, with -runs > 1, a table of medians:
 // rows/s, MB/s (uncompressed Kafka batch bytes produced or fetched),
