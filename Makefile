@@ -24,7 +24,7 @@ vet:
 test: deps vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-demo:
+demo: deps
 	$(GO) run ./cmd/replicate quickstart
 
 bench: deps

@@ -3,7 +3,7 @@ package cdc
 import (
 	"log/slog"
 
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
 )
 
 // TaskLogger is the logger a CDC task logs through: the runtime's

@@ -62,17 +62,18 @@ func ParseURL(raw, user, password string) (*Conn, error) {
 	case strings.Contains(s, "dbname=") || strings.Contains(s, "host="):
 		dsn := s
 		if user != "" {
-			dsn += " user=" + quoteKV(user)
+			dsn += " user=" + QuoteKV(user)
 		}
 		if password != "" {
-			dsn += " password=" + quoteKV(password)
+			dsn += " password=" + QuoteKV(password)
 		}
 		return &Conn{Flavor: Postgres, Driver: "pgx", DSN: dsn}, nil
 	}
 	return nil, fmt.Errorf("connection.url: unsupported URL %q (expected jdbc:mysql://, jdbc:mariadb://, jdbc:postgresql:// or a native DSN)", redactURL(raw))
 }
 
-func quoteKV(v string) string {
+// QuoteKV quotes a value for a libpq key=value connection string.
+func QuoteKV(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 

@@ -1,5 +1,6 @@
-// Package jdbc is the polling source, Confluent's JdbcSourceConnector in Go:
-// bulk, incrementing, timestamp, timestamp+incrementing and custom-query modes
-// over MariaDB/MySQL and PostgreSQL through sqlx. It also owns connection.url
-// parsing (JDBC URLs and native DSNs), which the JDBC sink shares.
+// Package jdbc is the SQL layer both JDBC sides use: it parses Connect's
+// connection.url (JDBC URLs and native DSNs) into a Conn with its Flavor,
+// overlays connection.user/connection.password, and opens the database with
+// retries. The polling source (jdbc/source) and the sink (sinks/jdbc) import
+// it; it imports neither, and nothing of the engine.
 package jdbc

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Connector-level keys the runtime owns (Connect's ConnectorConfig,

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/offsets"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 )
 
 // TaskOffsetStore is an offset store that writes each source task's offsets

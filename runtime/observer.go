@@ -3,7 +3,7 @@ package runtime
 import (
 	"time"
 
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
 )
 
 // Observer receives the worker's progress events (metrics). Methods are

@@ -12,8 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/offsets"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	"github.com/tributary-cdc/tributary/runtime/topics"
 	"github.com/tributary-cdc/tributary/schema"

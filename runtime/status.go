@@ -1,6 +1,6 @@
 package runtime
 
-import "github.com/tributary-cdc/tributary/runtime/connector"
+import "github.com/tributary-cdc/tributary/connector"
 
 // State is a connector or task state, spelled as Kafka Connect's REST API
 // spells it.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
 )
 
 // taskRunner owns one task's goroutine and its state.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/runtime/dlq"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	"github.com/tributary-cdc/tributary/runtime/metrics"

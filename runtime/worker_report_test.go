@@ -10,11 +10,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/filestream"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/dlq"
-	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

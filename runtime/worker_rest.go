@@ -16,7 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/rest"
 	"github.com/tributary-cdc/tributary/schema/avroconv"

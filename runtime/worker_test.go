@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/filestream"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
-	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/magiconair/properties"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 )
 

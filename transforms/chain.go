@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-cdc/tributary/integration/harness"
+	"github.com/tributary-cdc/tributary/internal/dbserver"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 )
 
@@ -104,7 +104,7 @@ func rawPgDecode(ctx context.Context, c *child) (result, error) {
 // rawScan is the snapshot baseline: one streaming SELECT of the table
 // through database/sql (go-sql-driver/mysql or pgx stdlib), every column
 // scanned into Go values.
-func rawScan(ctx context.Context, c *child, d *harness.Database) (result, error) {
+func rawScan(ctx context.Context, c *child, d *dbserver.Database) (result, error) {
 	db, err := d.Connect(ctx)
 	if err != nil {
 		return result{}, err
@@ -184,13 +184,13 @@ func rawProduce(ctx context.Context, c *child) (result, error) {
 // with a hand-built multi-row upsert (INSERT … ON DUPLICATE KEY UPDATE /
 // ON CONFLICT DO UPDATE) of p.SinkBatch rows per statement and transaction
 // into a table with the sink table's DDL.
-func rawInsert(ctx context.Context, c *child, d *harness.Database) (result, error) {
+func rawInsert(ctx context.Context, c *child, d *dbserver.Database) (result, error) {
 	db, err := d.Connect(ctx)
 	if err != nil {
 		return result{}, err
 	}
 	defer db.Close()
-	pg := d.Kind == harness.KindPostgres
+	pg := d.Kind == dbserver.KindPostgres
 	stmts := map[int]string{}
 	stmt := func(n int) string {
 		if s, ok := stmts[n]; ok {

@@ -14,23 +14,23 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-cdc/tributary/integration/harness"
+	"github.com/tributary-cdc/tributary/internal/dbserver"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 )
 
 // params is everything a stage subprocess needs (passed as JSON in
 // TRIBUTARY_BENCH_PARAMS).
 type params struct {
-	Stage     string            `json:"stage"`
-	Run       int               `json:"run"`
-	Rows      int               `json:"rows"`
-	Bootstrap string            `json:"bootstrap"`
-	Maria     *harness.Database `json:"maria"`
-	Postgres  *harness.Database `json:"postgres"`
+	Stage     string             `json:"stage"`
+	Run       int                `json:"run"`
+	Rows      int                `json:"rows"`
+	Bootstrap string             `json:"bootstrap"`
+	Maria     *dbserver.Database `json:"maria"`
+	Postgres  *dbserver.Database `json:"postgres"`
 	// MariaCDC is Maria with the harness's replication user.
-	MariaCDC *harness.Database `json:"maria_cdc"`
-	Table    string            `json:"table"`
-	Topic    string            `json:"topic,omitempty"`
+	MariaCDC *dbserver.Database `json:"maria_cdc"`
+	Table    string             `json:"table"`
+	Topic    string             `json:"topic,omitempty"`
 	// BinlogFile/BinlogPos: where the MariaDB catch-up starts.
 	BinlogFile    string        `json:"binlog_file,omitempty"`
 	BinlogPos     uint32        `json:"binlog_pos,omitempty"`
@@ -53,12 +53,12 @@ type env struct {
 	o         options
 	out       io.Writer
 	workDir   string
-	my        *harness.MariaDBInstance
-	pg        *harness.PostgresInstance
+	my        *dbserver.MariaDBInstance
+	pg        *dbserver.PostgresInstance
 	broker    *kafka.Embedded
 	bootstrap string
-	mdb, pdb  *harness.Database
-	mcdc      *harness.Database
+	mdb, pdb  *dbserver.Database
+	mcdc      *dbserver.Database
 	mconn     *sqlx.DB
 	pconn     *sqlx.DB
 	admin     *kadm.Client
@@ -160,12 +160,12 @@ func orchestrate(ctx context.Context, o options, sel map[string]bool, stdout, st
 
 func (e *env) start(ctx context.Context) error {
 	var err error
-	e.my, err = harness.StartMariaDB(ctx, harness.Options{Settings: map[string]string{
+	e.my, err = dbserver.StartMariaDB(ctx, dbserver.Options{Settings: map[string]string{
 		"innodb-buffer-pool-size": "512M", "innodb-log-file-size": "512M", "max-allowed-packet": "64M"}})
 	if err != nil {
 		return err
 	}
-	e.pg, err = harness.StartPostgres(ctx, harness.Options{Settings: map[string]string{
+	e.pg, err = dbserver.StartPostgres(ctx, dbserver.Options{Settings: map[string]string{
 		"shared_buffers": "256MB", "max_wal_size": "4GB", "wal_sender_timeout": "0",
 		// The harness turns it off for fast tests; with it off the WAL
 		// sender only sees a commit after the WAL writer flushed it (up to
@@ -187,7 +187,7 @@ func (e *env) start(ctx context.Context) error {
 		return err
 	}
 	c := *e.mdb
-	c.User, c.Password = harness.MariaDBCDCUser, harness.MariaDBCDCPassword
+	c.User, c.Password = dbserver.MariaDBCDCUser, dbserver.MariaDBCDCPassword
 	e.mcdc = &c
 	if e.mconn, err = e.mdb.Connect(ctx); err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-cdc/tributary/integration/harness"
+	"github.com/tributary-cdc/tributary/internal/dbserver"
 )
 
 // ackHook notes when each record of the latency topic was acknowledged
@@ -38,7 +38,7 @@ func (h *ackHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
 func latencyStage(ctx context.Context, c *child, fromMaria bool) (result, error) {
 	p := c.p
 	var (
-		src, dst *harness.Database
+		src, dst *dbserver.Database
 		topic    string
 		srcCfg   map[string]string
 	)
@@ -84,7 +84,7 @@ func latencyStage(ctx context.Context, c *child, fromMaria bool) (result, error)
 		return result{}, err
 	}
 	defer dconn.Close()
-	pg := src.Kind == harness.KindPostgres
+	pg := src.Kind == dbserver.KindPostgres
 
 	// Warm up: row 0 must arrive before the clock starts (connectors
 	// streaming, target table created). The source starts streaming from

@@ -15,9 +15,9 @@ import (
 
 	"github.com/tributary-cdc/tributary/cdc/mysql"
 	"github.com/tributary-cdc/tributary/cdc/postgres"
-	"github.com/tributary-cdc/tributary/integration/harness"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/internal/dbserver"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	jdbcsink "github.com/tributary-cdc/tributary/sinks/jdbc"
 )
@@ -293,7 +293,7 @@ func pgSnapshot(ctx context.Context, c *child) (result, error) {
 	return sourceStage(ctx, c, "postgres-snapshot", topic, pgSourceConfig(c.p, prefix, c.p.Table, "initial_only", "filtered"), nil)
 }
 
-func sinkConfig(p params, db *harness.Database, table string) map[string]string {
+func sinkConfig(p params, db *dbserver.Database, table string) map[string]string {
 	return map[string]string{
 		"connector.class":   "io.confluent.connect.jdbc.JdbcSinkConnector",
 		"tasks.max":         "1",
@@ -310,7 +310,7 @@ func sinkConfig(p params, db *harness.Database, table string) map[string]string 
 // is in the table, then checks the row count. Records (ids 1..rows, one
 // partition) are applied in order, so MAX(id) = rows means all are; it is
 // an index lookup, cheap enough to poll while the sink writes.
-func sinkStage(ctx context.Context, c *child, db *harness.Database) (result, error) {
+func sinkStage(ctx context.Context, c *child, db *dbserver.Database) (result, error) {
 	bc := &byteCounter{topic: c.p.Topic}
 	w, err := c.worker(ctx, bc)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	gmysql "github.com/go-mysql-org/go-mysql/mysql"
 	drv "github.com/go-sql-driver/mysql"
 
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
 )
 
 // querier is what a *sql.DB, *sql.Conn and *sql.Tx have in common.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/cdc"
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Class names under which the connector is registered.

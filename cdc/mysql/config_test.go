@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 func minimalConfig(kv ...string) map[string]string {

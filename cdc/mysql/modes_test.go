@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/cdc"
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/integration/harness"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/cdc"
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Class is the connector class name users put in connector.class.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tributary-cdc/tributary/internal/logging"
+	"github.com/tributary-cdc/tributary/runtime/standalone"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,8 +18,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/config"
 	"github.com/tributary-cdc/tributary/runtime/distributed"
 	"github.com/tributary-cdc/tributary/runtime/metrics"
 	"github.com/tributary-cdc/tributary/runtime/rest"
@@ -41,7 +43,7 @@ func distributedCmd(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log, lvl, err := newLogger(stderr, *level, *format)
+	log, lvl, err := logging.New(stderr, *level, *format)
 	if err != nil {
 		fmt.Fprintln(stderr, "replicate:", err)
 		return 2
@@ -82,7 +84,7 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 		return err
 	}
 	defer ln.Close()
-	obs := newObserver()
+	obs := standalone.NewObserver()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	h, err := distributed.New(startCtx, cfg, ln.Addr(), distributed.Options{Registry: newRegistry(), Logger: log,
 		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})

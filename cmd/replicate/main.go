@@ -17,8 +17,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/internal/logging"
+	"github.com/tributary-cdc/tributary/quickstart"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/runtime/standalone"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -53,11 +56,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "standalone":
-		return standalone(rest, stderr)
+		return standaloneCmd(rest, stderr)
 	case "distributed":
 		return distributedCmd(rest, stderr)
 	case "quickstart":
-		return quickstart(rest, stdout, stderr)
+		return quickstart.Main(rest, stdout, stderr, quickstart.Options{Registry: newRegistry, Version: version})
 	case "verify":
 		return verifyCmd(rest, stdout, stderr)
 	case "validate":
@@ -73,26 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// newLogger returns the process logger and its level, which the REST API's
-// /admin/loggers/root can change at run time.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, *slog.LevelVar, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("-log-level: %w", err)
-	}
-	lvl := new(slog.LevelVar)
-	lvl.Set(lv)
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), lvl, nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), lvl, nil
-	}
-	return nil, nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
-}
-
-func standalone(args []string, stderr io.Writer) int {
+func standaloneCmd(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("standalone", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -108,7 +92,7 @@ func standalone(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log, lvl, err := newLogger(stderr, *level, *format)
+	log, lvl, err := logging.New(stderr, *level, *format)
 	if err != nil {
 		fmt.Fprintln(stderr, "replicate:", err)
 		return 2
@@ -143,7 +127,7 @@ func runStandalone(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, wo
 		}
 		conns = append(conns, connFile{path, name, cfg})
 	}
-	obs := newObserver()
+	obs := standalone.NewObserver()
 	var sr embeddedRegistryHost
 	defer sr.close()
 	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: newRegistry(), Logger: log,
@@ -174,7 +158,7 @@ func runStandalone(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, wo
 		fromFiles[c.name] = c.cfg
 		order = append(order, c.name)
 	}
-	api, err := startREST(ctx, log, lvl, w, wc, obs, fromFiles, order)
+	api, err := standalone.StartREST(ctx, log, lvl, w, wc, obs, fromFiles, order, version)
 	if err != nil {
 		shutdown()
 		return err

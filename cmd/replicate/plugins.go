@@ -3,9 +3,9 @@ package main
 import (
 	"github.com/tributary-cdc/tributary/cdc/mysql"
 	"github.com/tributary-cdc/tributary/cdc/postgres"
-	"github.com/tributary-cdc/tributary/jdbc"
-	"github.com/tributary-cdc/tributary/runtime/connector"
-	"github.com/tributary-cdc/tributary/runtime/filestream"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/filestream"
+	jdbcsource "github.com/tributary-cdc/tributary/jdbc/source"
 	jdbcsink "github.com/tributary-cdc/tributary/sinks/jdbc"
 	s3sink "github.com/tributary-cdc/tributary/sinks/s3"
 )
@@ -17,7 +17,7 @@ func newRegistry() *connector.Registry {
 		filestream.Sink{},
 		mysql.Plugin{},
 		postgres.Plugin{},
-		jdbc.SourcePlugin{},
+		jdbcsource.SourcePlugin{},
 		jdbcsink.Plugin{},
 		s3sink.Plugin{},
 	)

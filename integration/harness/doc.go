@@ -1,12 +1,7 @@
-// Package harness starts throwaway database servers from the installed Debian
-// binaries for tests and for `replicate quickstart`:
-//
-//   - MariaDB (package mariadb-server): mariadb-install-db into a temp dir,
-//     then mariadbd on a free 127.0.0.1 port with log_bin, binlog_format=ROW,
-//     binlog_row_image=FULL, binlog_row_metadata=FULL and a server id.
-//   - PostgreSQL (package postgresql): initdb + postgres (as the postgres user
-//     when running as root) on a free port with wal_level=logical, 20
-//     replication slots and WAL senders, fsync off.
+// Package harness is the testing.TB side of the throwaway database servers
+// (internal/dbserver starts and stops them; the quickstart uses that package
+// directly): it starts each server once per test package and gives each test
+// a database of its own.
 //
 // In a test package:
 //

@@ -25,9 +25,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/filestream"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/connector"
-	"github.com/tributary-cdc/tributary/runtime/filestream"
 	"github.com/tributary-cdc/tributary/runtime/rest"
 )
 

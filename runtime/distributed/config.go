@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/config"
 )
 
 // Distributed worker keys (connect-distributed.properties).

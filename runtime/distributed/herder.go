@@ -16,9 +16,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/runtime"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 	"github.com/tributary-cdc/tributary/runtime/rest"
 )

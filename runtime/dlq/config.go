@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Connector config keys.

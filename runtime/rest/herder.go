@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Herder is what the REST API needs from the worker. Errors wrap the

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Connector config keys (Connect's SourceConnectorConfig / TopicCreationConfig).

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/jdbc"
-	"github.com/tributary-cdc/tributary/runtime/config"
 )
 
 // Config keys, Confluent's names unless noted.

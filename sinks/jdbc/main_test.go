@@ -15,8 +15,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/integration/harness"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/jdbc"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 )
 
 // classify sorts any error the write path sees.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Config keys, Confluent's names (S3SinkConnectorConfig, StorageCommonConfig,

@@ -17,8 +17,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/shopspring/decimal"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
 

@@ -3,8 +3,8 @@ package s3
 import (
 	"context"
 
-	"github.com/tributary-cdc/tributary/runtime/config"
-	"github.com/tributary-cdc/tributary/runtime/connector"
+	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Class is the connector class name users put in connector.class.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/runtime"
-	"github.com/tributary-cdc/tributary/runtime/connector"
 )
 
 func startWorker(t *testing.T, dir string) *runtime.Worker {
