@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -167,10 +168,37 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	if !acceptsBody(r) {
+		s.writeError(sw, r, &Error{Code: http.StatusUnsupportedMediaType, Message: "HTTP 415 Unsupported Media Type"})
+		s.log.Debug("rest request refused", "method", r.Method, "path", r.URL.Path, "status", sw.code, "content_type", r.Header.Get("Content-Type"))
+		return
+	}
 	s.mux.ServeHTTP(sw, r)
 	if r.URL.Path != "/metrics" {
 		s.log.Debug("rest request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "took", time.Since(start))
 	}
+}
+
+// acceptsBody reports whether a write request's body may be read: POST, PUT
+// and PATCH that carry a Content-Type must say application/json, as Connect's
+// Jersey resources (@Consumes(APPLICATION_JSON)) require, answering others
+// with 415. This is what stops a web page in a user's browser from creating
+// connectors: a cross-origin request without a CORS preflight can only send
+// text/plain, form or multipart bodies. A request without a Content-Type
+// (curl -X PUT …/pause, Go's http client without a header) is accepted, since
+// a browser never sends a body without one.
+func acceptsBody(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 type statusWriter struct {
@@ -187,7 +215,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// Read and write timeouts bound what a slow or stuck client can hold;
+	// the write timeout is above Connect's 90 s request timeout for herder
+	// operations.
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	s.srvMu.Lock()
 	s.srv = srv
 	s.srvMu.Unlock()

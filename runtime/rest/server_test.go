@@ -739,3 +739,48 @@ func TestAddr(t *testing.T) {
 }
 
 var _ = schema.Record{}
+
+// TestWritesRequireJSON: a cross-origin "simple" request (text/plain or a
+// form, which a browser sends without a CORS preflight) cannot create,
+// change or validate connectors; Connect's Jersey resources answer 415.
+func TestWritesRequireJSON(t *testing.T) {
+	a, h := newTestServer(t)
+	seed := `{"name":"csrf","config":{"connector.class":"FileStreamSource","file":"/tmp/in.txt","topic":"lines"}}`
+	send := func(method, path, ctype, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, a.url+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e
+	}
+	for _, c := range []struct{ method, path, ctype, body string }{
+		{"POST", "/connectors", "text/plain", seed},
+		{"POST", "/connectors", "text/plain;charset=UTF-8", seed},
+		{"POST", "/connectors", "application/x-www-form-urlencoded", seed},
+		{"POST", "/connectors", "multipart/form-data; boundary=x", seed},
+		{"PUT", "/connectors/csrf/config", "text/plain", `{"connector.class":"FileStreamSource","file":"/tmp/in.txt","topic":"lines"}`},
+		{"PUT", "/connector-plugins/FileStreamSource/config/validate", "text/plain", `{"connector.class":"FileStreamSource"}`},
+	} {
+		code, e := send(c.method, c.path, c.ctype, c.body)
+		if code != http.StatusUnsupportedMediaType || e["error_code"] != float64(415) || e["message"] != "HTTP 415 Unsupported Media Type" {
+			t.Errorf("%s %s as %s: %d %v, want 415", c.method, c.path, c.ctype, code, e)
+		}
+	}
+	if names, _ := h.Connectors(context.Background()); len(names) != 0 {
+		t.Fatalf("a refused request created connectors: %v", names)
+	}
+	if code, _ := send("POST", "/connectors", "application/json; charset=utf-8", seed); code != http.StatusCreated {
+		t.Fatalf("application/json with charset: %d, want 201", code)
+	}
+	if code, _ := send("PUT", "/connectors/csrf/pause", "", ""); code != http.StatusAccepted {
+		t.Fatalf("pause without a body or Content-Type: %d, want 202", code)
+	}
+}
