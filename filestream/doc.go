@@ -10,8 +10,9 @@
 //     without an ending is not read until its ending arrives.
 //   - FileStreamSink (org.apache.kafka.connect.file.FileStreamSinkConnector):
 //     appends each record's value as a line to a file (keys file, topics).
-//     Flush writes and fsyncs, so the runtime commits consumer offsets only
-//     for lines on disk. At start, a partial last line (left by a crash in the
+//     Put writes its records to the file before returning (a reader tailing
+//     it sees them at once); Flush fsyncs, so the runtime commits consumer
+//     offsets only for lines on disk. At start, a partial last line (left by a crash in the
 //     middle of a write, and never committed) is cut off, so the replay that
 //     follows does not glue it to another line.
 //

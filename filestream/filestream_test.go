@@ -106,3 +106,31 @@ func TestSinkCutsPartialLine(t *testing.T) {
 		t.Fatalf("file = %q, want %q", b, want)
 	}
 }
+
+// Kafka's FileStreamSinkTask.put println's each record to a PrintStream over
+// a FileOutputStream (unbuffered), so a reader tailing the file sees the
+// lines as soon as put returns, long before the runtime's flush (default
+// offset.flush.interval.ms is 60000).
+func TestSinkPutWritesThrough(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.txt")
+	task := Sink{}.NewTask()
+	ctx := context.Background()
+	if err := task.Start(ctx, map[string]string{"file": file}, connector.TaskContext{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { task.Stop() })
+	if err := task.Put(ctx, []schema.Record{{Value: "a=1"}, {Value: "b=2"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(file)
+	if want := "a=1\nb=2\n"; string(b) != want {
+		t.Fatalf("file after Put, before Flush = %q, want %q", b, want)
+	}
+	if err := task.Put(ctx, []schema.Record{{Value: int64(3)}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(file)
+	if want := "a=1\nb=2\n3\n"; string(b) != want {
+		t.Fatalf("file after second Put = %q, want %q", b, want)
+	}
+}

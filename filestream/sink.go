@@ -116,6 +116,12 @@ func (t *sinkTask) Put(_ context.Context, recs []schema.Record) error {
 			return fmt.Errorf("write record %s-%d@%d: %w", recs[i].Topic, recs[i].Partition, recs[i].Offset, err)
 		}
 	}
+	// Hand the batch to the OS before returning, as Kafka's println to an
+	// unbuffered FileOutputStream does: a reader tailing the file sees the
+	// lines now, not at the next offset flush. Flush still fsyncs.
+	if err := t.w.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
 	return nil
 }
 
