@@ -156,12 +156,17 @@ func metricValue(fams map[string]*dto.MetricFamily, name, conn string) float64 {
 	return sum
 }
 
+// envProvider enables Kafka's EnvVarConfigProvider as "env" (no provider is
+// on unless config.providers names it).
+var envProvider = map[string]string{"config.providers": "env",
+	"config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider"}
+
 func TestRESTWorkerLifecycleAndRestore(t *testing.T) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
 	want := writeLines(t, in, 0, 500)
 	t.Setenv("TRIBUTARY_REST_TEST_IN", in)
-	e := startRESTWorker(t, dir, nil)
+	e := startRESTWorker(t, dir, envProvider)
 
 	// The seed request, with the input file named through a config provider.
 	var info rest.ConnectorInfo
@@ -249,7 +254,7 @@ func TestRESTWorkerLifecycleAndRestore(t *testing.T) {
 	// A restart of the worker brings both REST-created connectors back,
 	// with their target states.
 	e.close()
-	e2 := startRESTWorker(t, dir, nil)
+	e2 := startRESTWorker(t, dir, envProvider)
 	var names []string
 	e2.call(t, "GET", "/connectors", nil, 200, &names)
 	if len(names) != 2 {
@@ -277,7 +282,7 @@ func TestRESTWorkerLifecycleAndRestore(t *testing.T) {
 	e2.call(t, "DELETE", "/connectors/sink", nil, 204, nil)
 	e2.call(t, "GET", "/connectors/sink", nil, 404, nil)
 	e2.close()
-	e3 := startRESTWorker(t, dir, nil)
+	e3 := startRESTWorker(t, dir, envProvider)
 	e3.call(t, "GET", "/connectors", nil, 200, &names)
 	if len(names) != 1 || names[0] != "my-connector" {
 		t.Fatalf("deleted connector came back: %v", names)

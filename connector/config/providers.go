@@ -43,19 +43,13 @@ type Providers struct {
 
 // NewProviders builds the providers named in the worker's config.providers
 // (with config.providers.<name>.class and config.providers.<name>.param.*).
-// When config.providers is absent, env, file, dir and directory are enabled
-// with no restrictions, so ${env:…}, ${file:…} and ${dir:…} work without
-// extra worker settings; set config.providers (possibly empty) to choose.
+// As in Kafka, none is enabled unless config.providers names it: a REST
+// caller must not be able to read the worker's files or environment through
+// ${file:…} or ${env:…} unless the operator chose to allow it (and, with
+// allowed.paths / allowlist.pattern, what).
 func NewProviders(worker map[string]string) (*Providers, error) {
 	p := &Providers{byName: map[string]Provider{}}
-	names, set := worker["config.providers"]
-	if !set {
-		p.byName["env"] = &EnvProvider{}
-		p.byName["file"] = &FileProvider{}
-		p.byName["dir"] = &DirectoryProvider{}
-		p.byName["directory"] = &DirectoryProvider{}
-		return p, nil
-	}
+	names := worker["config.providers"]
 	var errs Errors
 	for _, name := range strings.Split(names, ",") {
 		name = strings.TrimSpace(name)
@@ -148,8 +142,10 @@ func IsReference(s string) bool {
 }
 
 // Resolve returns a copy of cfg with every ${provider:[path:]key} reference
-// replaced by its value. References to providers that are not configured are
-// left as they are (as Kafka does). A reference a configured provider cannot
+// replaced by its value. A reference to a provider that is not configured is
+// an error naming the key and the provider (Kafka leaves such a reference as
+// it is, so a password "${env:DB_PW}" would silently be used as written). A
+// reference a configured provider cannot
 // satisfy (unset variable, missing file or key, path not allowed) is an error
 // naming the config key; the secret value itself never appears in errors.
 func (p *Providers) Resolve(ctx context.Context, cfg map[string]string) (map[string]string, error) {
@@ -175,6 +171,7 @@ func (p *Providers) Resolve(ctx context.Context, cfg map[string]string) (map[str
 			name, path, key := m[1], m[3], m[4]
 			prov, ok := p.byName[name]
 			if !ok {
+				firstErr = fmt.Errorf("${%s:…}: no config provider %q is configured on the worker (config.providers)", name, name)
 				return ref
 			}
 			vals, err := prov.Get(ctx, path, []string{key})

@@ -23,7 +23,11 @@ func TestProvidersResolve(t *testing.T) {
 	}
 	t.Setenv("TRIBUTARY_TEST_PW", "fromenv")
 
-	p, err := NewProviders(map[string]string{})
+	p, err := NewProviders(map[string]string{
+		"config.providers":           "env,file,dir,directory",
+		"config.providers.env.class": EnvProviderClass, "config.providers.file.class": FileProviderClass,
+		"config.providers.dir.class": DirectoryProviderClass, "config.providers.directory.class": "DirectoryConfigProvider",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +39,6 @@ func TestProvidersResolve(t *testing.T) {
 		"dir":       "${dir:" + secrets + ":db_password}",
 		"directory": "${directory:" + secrets + ":db_password}",
 		"mixed":     "jdbc:mysql://h/db?user=${env:TRIBUTARY_TEST_PW}&x=1",
-		"unknown":   "${vault:secret/db:pw}",
 		"plain":     "no refs here",
 	}
 	got, err := p.Resolve(context.Background(), cfg)
@@ -46,7 +49,7 @@ func TestProvidersResolve(t *testing.T) {
 		"env": "fromenv", "file": "s3cr3t", "user": "alice", "raw": "${not:expanded}",
 		"dir": "fromdir\n", "directory": "fromdir\n",
 		"mixed":   "jdbc:mysql://h/db?user=fromenv&x=1",
-		"unknown": "${vault:secret/db:pw}", "plain": "no refs here",
+		"plain": "no refs here",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -59,7 +62,11 @@ func TestProvidersResolve(t *testing.T) {
 }
 
 func TestProvidersErrorsNameKey(t *testing.T) {
-	p, err := NewProviders(map[string]string{})
+	p, err := NewProviders(map[string]string{
+		"config.providers":           "env,file,dir,directory",
+		"config.providers.env.class": EnvProviderClass, "config.providers.file.class": FileProviderClass,
+		"config.providers.dir.class": DirectoryProviderClass, "config.providers.directory.class": "DirectoryConfigProvider",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +103,11 @@ func TestProvidersWorkerConfig(t *testing.T) {
 	if got := strings.Join(p.Names(), ","); got != "env,file" {
 		t.Fatalf("names %s", got)
 	}
-	got, err := p.Resolve(context.Background(), map[string]string{"a": "${file:" + dir + "/a.properties:k}", "b": "${env:ALLOWED_X}", "c": "${dir:/x:y}"})
+	got, err := p.Resolve(context.Background(), map[string]string{"a": "${file:" + dir + "/a.properties:k}", "b": "${env:ALLOWED_X}"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["a"] != "v" || got["b"] != "1" || got["c"] != "${dir:/x:y}" {
+	if got["a"] != "v" || got["b"] != "1" {
 		t.Fatalf("got %v", got)
 	}
 	if _, err := p.Resolve(context.Background(), map[string]string{"a": "${file:/etc/hostname:k}"}); err == nil || !strings.Contains(err.Error(), "not allowed") {
@@ -121,6 +128,45 @@ func TestIsReference(t *testing.T) {
 	for s, want := range map[string]bool{"${env:X}": true, "${file:/a:b}": true, "x${env:X}": false, "plain": false} {
 		if IsReference(s) != want {
 			t.Errorf("IsReference(%q) != %v", s, want)
+		}
+	}
+}
+
+// TestProvidersOffUnlessConfigured: without config.providers no provider is
+// enabled (as in Kafka), so a REST caller cannot read the worker's files or
+// environment; a reference to a provider the worker did not configure is
+// refused naming the key, and the error never carries the value.
+func TestProvidersOffUnlessConfigured(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	if err := os.WriteFile(secret, []byte("sup3r-s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TRIBUTARY_TEST_TOKEN", "env-s3cret")
+	for _, worker := range []map[string]string{
+		{},
+		{"config.providers": "file", "config.providers.file.class": FileProviderClass},
+	} {
+		p, err := NewProviders(worker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Resolve(context.Background(), map[string]string{
+			"topic":               "${dir:" + dir + ":token}",
+			"connection.password": "${env:TRIBUTARY_TEST_TOKEN}",
+			"other":               "${vault:secret/db:pw}",
+		})
+		var es Errors
+		if !errors.As(err, &es) || len(es) != 3 {
+			t.Fatalf("worker %v: want 3 key errors, got %v", worker, err)
+		}
+		for _, e := range es {
+			if !strings.Contains(e.Message, "config.providers") {
+				t.Errorf("%s: %q does not name config.providers", e.Key, e.Message)
+			}
+		}
+		if msg := err.Error(); strings.Contains(msg, "s3cret") {
+			t.Errorf("error echoes a secret: %s", msg)
 		}
 	}
 }
