@@ -257,3 +257,29 @@ func mysqlMaxPacket(ctx context.Context, db sqlx.QueryerContext) int {
 	}
 	return n
 }
+
+// mysqlStrictConn returns c with its DSN changed so that every session the
+// pool opens runs in strict mode: the driver sends its DSN parameters as one
+// SET on each new connection, and sql_mode there adds STRICT_ALL_TABLES to
+// the session's starting modes (the server's global ones, or the value the
+// DSN already asked for). An oversized value or a NULL into a NOT NULL column
+// is then an error, not a truncation or an implicit default with a warning,
+// whatever the server's default (what jdbcCompliantTruncation gives
+// Confluent's sink through the MySQL JDBC driver).
+func mysqlStrictConn(c *jdbc.Conn) (*jdbc.Conn, error) {
+	cfg, err := mysql.ParseDSN(c.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("strict sql_mode for the MySQL session: %w", err)
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	base := "@@SESSION.sql_mode"
+	if v, ok := cfg.Params["sql_mode"]; ok {
+		base = "(" + v + ")"
+	}
+	cfg.Params["sql_mode"] = "CONCAT_WS(',', NULLIF(" + base + ", ''), 'STRICT_ALL_TABLES')"
+	out := *c
+	out.DSN = cfg.FormatDSN()
+	return &out, nil
+}

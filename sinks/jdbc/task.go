@@ -91,7 +91,13 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	t.applied = map[appliedKey]int64{}
 	t.envCache = map[*schema.Schema]envInfo{}
 	t.infer = inferrer{cache: map[string]*schema.Schema{}}
-	db, err := st.conn.Open(ctx, st.connAttempts, st.connBackoff)
+	conn := st.conn
+	if conn.Flavor == jdbc.MySQL {
+		if conn, err = mysqlStrictConn(conn); err != nil {
+			return err
+		}
+	}
+	db, err := conn.Open(ctx, st.connAttempts, st.connBackoff)
 	if err != nil {
 		return connector.Retriable(err)
 	}
