@@ -386,10 +386,20 @@ func (q *querier) prepareColumns(cts []*sql.ColumnType) error {
 	}
 	var fields []schema.Field
 	q.fieldIdx = q.fieldIdx[:0]
+	seen := make(map[string]bool, len(cols))
 	for i, c := range cols {
 		if c.Kind == kSkip {
 			continue
 		}
+		if seen[c.Name] {
+			// A struct's field names are unique: a join selecting a.id and
+			// b.id has no value schema until one is aliased.
+			if t.cfg.queryMode() {
+				return fmt.Errorf("query mode: duplicate column name %q in the result of query; alias one of them (SELECT ... AS ...)", c.Name)
+			}
+			return fmt.Errorf("%s: duplicate column name %q in the result", q.name(), c.Name)
+		}
+		seen[c.Name] = true
 		fields = append(fields, schema.Field{Name: c.Name, Schema: c.Schema})
 		q.fieldIdx = append(q.fieldIdx, i)
 	}
