@@ -112,10 +112,12 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 		}
 		return m.Cluster, nil
 	}
-	srv := &http.Server{Handler: h.Handler(rest.New(opts)), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h.Handler(rest.New(opts)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("REST API listening", "addr", ln.Addr().String(), "url", h.URL())
+	rest.WarnIfExposed(log, ln.Addr())
 
 	select {
 	case <-ctx.Done():

@@ -249,10 +249,30 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// WarnIfExposed logs a warning when the REST API listens beyond loopback:
+// it has no authentication, so anyone who can reach the port can create
+// connectors (and through them read what the worker can read).
+func WarnIfExposed(log *slog.Logger, addr net.Addr) {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || ta.IP.IsLoopback() {
+		return
+	}
+	log.Warn("REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; listen on 127.0.0.1 (listeners=http://127.0.0.1:8083) or restrict the port",
+		"addr", addr.String())
+}
+
 // Addr returns the address the REST API listens on, from a worker config:
 // the first http:// entry of listeners, else rest.host.name:rest.port
 // (default :8083).
+//
+// A worker config that asks for a REST extension (rest.extension.classes,
+// e.g. Connect's BasicAuthSecurityRestExtension) is refused: Tributary does
+// not implement them yet, and running without the authentication the user
+// asked for would leave the API open while looking protected.
 func Addr(worker map[string]string) (string, error) {
+	if ext := strings.TrimSpace(worker["rest.extension.classes"]); ext != "" {
+		return "", fmt.Errorf("rest.extension.classes: %s: REST extensions are not supported, and Tributary will not start without the authentication they add; remove the key and keep the REST port reachable only from trusted hosts (listeners=http://127.0.0.1:8083)", ext)
+	}
 	for _, l := range strings.Split(worker["listeners"], ",") {
 		l = strings.TrimSpace(l)
 		if l == "" {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -782,5 +784,32 @@ func TestWritesRequireJSON(t *testing.T) {
 	}
 	if code, _ := send("PUT", "/connectors/csrf/pause", "", ""); code != http.StatusAccepted {
 		t.Fatalf("pause without a body or Content-Type: %d, want 202", code)
+	}
+}
+
+// TestRestExtensionsRefused: a worker config that asks for Connect's basic
+// auth extension must not start an open REST API that looks protected.
+func TestRestExtensionsRefused(t *testing.T) {
+	_, err := Addr(map[string]string{"listeners": "http://127.0.0.1:8083",
+		"rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"})
+	if err == nil || !strings.Contains(err.Error(), "rest.extension.classes") {
+		t.Fatalf("want an error naming rest.extension.classes, got %v", err)
+	}
+	if a, err := Addr(map[string]string{"listeners": "http://127.0.0.1:8083", "rest.extension.classes": " "}); err != nil || a != "127.0.0.1:8083" {
+		t.Fatalf("empty rest.extension.classes: %q %v", a, err)
+	}
+}
+
+func TestWarnIfExposed(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8083})
+	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv6loopback, Port: 8083})
+	if buf.Len() != 0 {
+		t.Fatalf("loopback warned: %s", buf.String())
+	}
+	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv4zero, Port: 8083})
+	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "without authentication") {
+		t.Fatalf("0.0.0.0 not warned: %q", buf.String())
 	}
 }

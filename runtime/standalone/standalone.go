@@ -98,6 +98,7 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 		}
 	}()
 	log.Info("REST API listening", "addr", ln.Addr().String(), "config.store", store.Path())
+	rest.WarnIfExposed(log, ln.Addr())
 
 	if err := a.herder.Restore(ctx, fromFiles, order); err != nil {
 		a.Close()
