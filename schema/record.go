@@ -29,6 +29,40 @@ type Record struct {
 
 	SourcePartition map[string]any
 	SourceOffset    map[string]any
+
+	// OriginalTopic, OriginalPartition and OriginalOffset are where a sink
+	// record was consumed from, kept through transforms that rename or
+	// re-partition it (Connect's SinkRecord.originalTopic() and friends,
+	// KAFKA-5567). Everything tracking consumer positions must use the
+	// accessors below, never Topic/Partition/Offset, which transforms may
+	// change. Unset (OriginalTopic == "") means Topic/Partition/Offset.
+	OriginalTopic     string
+	OriginalPartition int32
+	OriginalOffset    int64
+}
+
+// OrigTopic is the topic the record was consumed from.
+func (r *Record) OrigTopic() string {
+	if r.OriginalTopic == "" {
+		return r.Topic
+	}
+	return r.OriginalTopic
+}
+
+// OrigPartition is the Kafka partition the record was consumed from.
+func (r *Record) OrigPartition() int32 {
+	if r.OriginalTopic == "" {
+		return r.Partition
+	}
+	return r.OriginalPartition
+}
+
+// OrigOffset is the Kafka offset the record was consumed at.
+func (r *Record) OrigOffset() int64 {
+	if r.OriginalTopic == "" {
+		return r.Offset
+	}
+	return r.OriginalOffset
 }
 
 // IsTombstone reports whether the record has a null value (a Kafka tombstone

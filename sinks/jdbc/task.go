@@ -161,17 +161,21 @@ func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
 }
 
 func (t *Task) add(ctx context.Context, r *schema.Record) error {
-	p := tp{r.Topic, r.Partition}
+	// Positions are where the record was consumed, not its routed topic:
+	// a router merging two topics onto one name must not make the second
+	// topic's offsets look like redeliveries of the first's (KAFKA-5567).
+	p := tp{r.OrigTopic(), r.OrigPartition()}
+	off := r.OrigOffset()
 	last, seen := t.seen[p]
-	if seen && r.Offset <= last {
+	if seen && off <= last {
 		return nil // redelivered after a retriable error: already buffered or written
 	}
 	ts, err := t.table(r.Topic)
 	if err != nil {
-		t.seen[p] = r.Offset
+		t.seen[p] = off
 		return t.report(ctx, &op{rec: r}, err)
 	}
-	if t.st.exactlyOnce && (!seen || r.Offset != last+1) {
+	if t.st.exactlyOnce && (!seen || off != last+1) {
 		// A partition new to this task, or a jump: it may have been
 		// consumed by another task since Start (rebalance); take its
 		// applied offsets from the database.
@@ -179,12 +183,12 @@ func (t *Task) add(ctx context.Context, r *schema.Record) error {
 			return connector.Retriable(err)
 		}
 	}
-	t.seen[p] = r.Offset
+	t.seen[p] = off
 	if t.st.exactlyOnce {
-		if off, ok := t.applied[appliedKey{table: ts.key, tp: p}]; ok && r.Offset <= off {
+		if done, ok := t.applied[appliedKey{table: ts.key, tp: p}]; ok && off <= done {
 			return nil // applied before a restart
 		}
-		ts.buf.noteOffset(p, r.Offset)
+		ts.buf.noteOffset(p, off)
 	}
 	ts.buf.n++
 	if err := t.buffer(ctx, ts, r); err != nil {
