@@ -213,7 +213,8 @@ func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 		}
 		if keep {
 			batch = append(batch, rec)
-			raw[rawKey{rec.Topic, rec.Partition, rec.Offset}] = kr
+			// Keyed by where it was consumed: commits release by that.
+			raw[rawKey{kr.Topic, kr.Partition, kr.Offset}] = kr
 		}
 	}
 	s.mu.Lock()
@@ -283,6 +284,7 @@ func (s *sinkRun) convert(ctx context.Context, kr *kgo.Record) (schema.Record, b
 	}
 	rec := schema.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		OriginalTopic: kr.Topic, OriginalPartition: kr.Partition, OriginalOffset: kr.Offset,
 		KeySchema: ks, Key: k, ValueSchema: vs, Value: v,
 		Headers: headers, Timestamp: kr.Timestamp,
 	}
@@ -302,7 +304,7 @@ func (s *sinkRun) convert(ctx context.Context, kr *kgo.Record) (schema.Record, b
 // reportFromTask is TaskContext.Report: a record the task could not apply.
 func (s *sinkRun) reportFromTask(ctx context.Context, rec schema.Record, err error) error {
 	s.mu.Lock()
-	kr := s.raw[rawKey{rec.Topic, rec.Partition, rec.Offset}]
+	kr := s.raw[rawKey{rec.OrigTopic(), rec.OrigPartition(), rec.OrigOffset()}]
 	s.mu.Unlock()
 	return s.t.report(ctx, &s.parts, ErrantRecord{Stage: StageTaskPut, Class: s.t.plugin.Class(), Raw: kr, Record: &rec, Err: err})
 }
