@@ -96,7 +96,9 @@ func (t *Task) Put(ctx context.Context, recs []schema.Record) error {
 	var last *tpWriter
 	for i := range recs {
 		rec := &recs[i]
-		tp := connector.TopicPartition{Topic: rec.Topic, Partition: rec.Partition}
+		// One writer per consumed partition, whatever a router renamed it
+		// to: its offsets are what PreCommit hands back to the runtime.
+		tp := connector.TopicPartition{Topic: rec.OrigTopic(), Partition: rec.OrigPartition()}
 		w := last
 		if w == nil || w.tp != tp {
 			w = t.writer(tp)
@@ -269,14 +271,14 @@ func (w *tpWriter) setSchedule(now time.Time) {
 // time leaves the current file's window, and after it when flush.size is
 // reached.
 func (w *tpWriter) put(ctx context.Context, rec *schema.Record, now time.Time) error {
-	if w.next >= 0 && rec.Offset < w.next {
+	if w.next >= 0 && rec.OrigOffset() < w.next {
 		return nil // already taken: the runtime retried a batch
 	}
 	s := w.t.s
 	if rec.Value == nil {
 		switch s.nullBehavior {
 		case NullIgnore:
-			w.next = rec.Offset + 1
+			w.next = rec.OrigOffset() + 1
 			return nil
 		case NullFail:
 			return w.report(ctx, rec, fmt.Errorf("null valued record at %s-%d@%d: behavior.on.null.values=fail", rec.Topic, rec.Partition, rec.Offset))
@@ -321,7 +323,7 @@ func (w *tpWriter) put(ctx context.Context, rec *schema.Record, now time.Time) e
 	if err := w.write(ctx, rec, enc); err != nil {
 		return err
 	}
-	w.next = rec.Offset + 1
+	w.next = rec.OrigOffset() + 1
 	if w.count >= s.flushSize {
 		return w.rotate(ctx)
 	}
@@ -369,7 +371,7 @@ func (w *tpWriter) report(ctx context.Context, rec *schema.Record, err error) er
 	if rerr := w.t.tc.Report(ctx, *rec, err); rerr != nil {
 		return rerr
 	}
-	w.next = rec.Offset + 1
+	w.next = rec.OrigOffset() + 1
 	return nil
 }
 
@@ -377,8 +379,8 @@ func (w *tpWriter) write(ctx context.Context, rec *schema.Record, enc string) er
 	t := w.t
 	f, ok := w.files[enc]
 	if !ok {
-		f = &openFile{encoded: enc, start: rec.Offset}
-		f.base = w.objectBase(enc, rec.Offset)
+		f = &openFile{encoded: enc, start: rec.OrigOffset()}
+		f.base = w.objectBase(enc, rec.OrigOffset())
 		w.files[enc] = f
 		w.order = append(w.order, f)
 	}
@@ -427,7 +429,7 @@ func (w *tpWriter) write(ctx context.Context, rec *schema.Record, enc string) er
 		}
 	}
 	w.curEnc = enc
-	w.current = rec.Offset
+	w.current = rec.OrigOffset()
 	w.count++
 	return nil
 }
