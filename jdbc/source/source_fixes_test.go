@@ -121,7 +121,10 @@ func TestOutOfOrderIncrementing(t *testing.T) {
 					// With no transaction open the stored offset catches up.
 					pollFor(t, task, 1500*time.Millisecond)
 					f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('last', $NOW)`) // id 5
-					last := drain(t, task)
+					last := pollUntil(t, task, 1, 5*time.Second)
+					if len(last) == 0 {
+						t.Fatal("id 5 was never polled")
+					}
 					if !eqInts(ids(last), []int64{5}) || last[0].SourceOffset["incrementing"].(int64) != 4 {
 						t.Errorf("last poll %v offset %v, want [5] at offset 4", ids(last), last[0].SourceOffset)
 					}
