@@ -110,6 +110,7 @@ func validateConnector(p connector.Plugin, cfg map[string]string) (*config.Value
 			errs = append(errs, config.KeyError{Key: KeyConnectorClass, Message: err.Error()})
 		}
 	}
+	errs = append(errs, def.Typos(cfg, pluginPrefixes()...)...)
 	if p.Type() == connector.Sink {
 		topics := strings.TrimSpace(cfg[KeyTopics])
 		regex := strings.TrimSpace(cfg[KeyTopicsRegex])
@@ -124,6 +125,20 @@ func validateConnector(p connector.Plugin, cfg map[string]string) (*config.Value
 		errs = append(errs, p.Validate(v)...)
 	}
 	return v, errs
+}
+
+// pluginPrefixes are key prefixes owned by a connector's driver or its
+// Debezium history rather than by the keys it declares: keys under them
+// are never checked for typos.
+func pluginPrefixes() []string {
+	return []string{"database.history.", "schema.history.internal.", "driver."}
+}
+
+// unknownConnectorKeys returns the keys of cfg that neither the runtime nor
+// the plugin declares, outside pass-through prefixes, sorted.
+func unknownConnectorKeys(p connector.Plugin, cfg map[string]string) []string {
+	def := FullDef(p).PassThrough(pluginPrefixes()...)
+	return def.Unknown(cfg)
 }
 
 // taskParts are the per-task pieces the runtime builds around a connector's

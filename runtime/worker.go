@@ -384,6 +384,9 @@ func (w *Worker) startConnector(ctx context.Context, c *connEntry) {
 	c.state = StateInfo{State: st, WorkerID: w.id}
 	w.mu.Unlock()
 	w.log.Info("connector started", "connector", c.name, "class", p.Class(), "tasks", len(tasks))
+	for _, k := range unknownConnectorKeys(p, cfg) {
+		w.log.Warn(fmt.Sprintf("The configuration '%s' was supplied but isn't a known config.", k), "connector", c.name)
+	}
 	for _, t := range tasks {
 		t.setPaused(target == Paused)
 		t.start()

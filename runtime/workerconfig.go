@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,6 +89,35 @@ func WorkerDef() *config.Def {
 			"group.", "topic.", "task.", "scheduled.", "worker.", "response.", "access.control.", "admin.listeners")
 }
 
+// connectWorkerKeys are Kafka Connect worker keys (WorkerConfig,
+// StandaloneConfig, DistributedConfig) Tributary passes through or that
+// runtime/distributed declares: known, so never reported as typos.
+func connectWorkerKeys() []string {
+	return []string{KeyGroupID, KeyOffsetStorageTopic, KeyConfigStorageTopic, KeyStatusStorageTopic,
+		"offset.storage.partitions", "offset.storage.replication.factor",
+		"config.storage.replication.factor", "status.storage.partitions", "status.storage.replication.factor",
+		"session.timeout.ms", "heartbeat.interval.ms", "rebalance.timeout.ms", "scheduled.rebalance.max.delay.ms",
+		"connect.protocol", "rest.advertised.listener", "worker.sync.timeout.ms", "worker.unsync.backoff.ms",
+		"exactly.once.source.support", "config.providers", "connector.client.config.override.policy",
+		"access.control.allow.origin", "access.control.allow.methods", "admin.listeners",
+		"response.http.headers.config", "rest.extension.classes", "topic.creation.enable",
+		"metrics.sample.window.ms", "metrics.num.samples", "metrics.recording.level", "metric.reporters",
+		"client.dns.lookup", "client.id", "inter.worker.key.generation.algorithm", "inter.worker.key.size",
+		"inter.worker.key.ttl.ms", "inter.worker.signature.algorithm", "inter.worker.verification.algorithms",
+		"task.shutdown.graceful.timeout.ms", "offset.flush.timeout.ms", "security.protocol",
+		"receive.buffer.bytes", "send.buffer.bytes", "request.timeout.ms", "retry.backoff.ms",
+		"reconnect.backoff.ms", "reconnect.backoff.max.ms", "connections.max.idle.ms", "metadata.max.age.ms"}
+}
+
+// WorkerTypos reports worker keys that look like a misspelt worker key
+// ("offset.flush.interval.mss"), naming both. Keys under the client and
+// converter prefixes belong to others and are not checked.
+func WorkerTypos(raw map[string]string) config.Errors {
+	known := append(WorkerDef().Names(), connectWorkerKeys()...)
+	return config.Typos(raw, known, []string{"producer.", "consumer.", "admin.", "key.converter.", "value.converter.",
+		"header.converter.", "listeners.https.", "config.providers.", "ssl.", "sasl.", "security."})
+}
+
 // WorkerConfig is a parsed worker config.
 type WorkerConfig struct {
 	// Raw is every key as given (converter and client settings are read
@@ -112,6 +142,13 @@ type WorkerConfig struct {
 // ParseWorkerConfig parses worker properties. Every bad key is reported.
 func ParseWorkerConfig(raw map[string]string) (*WorkerConfig, error) {
 	v, err := WorkerDef().Parse(raw)
+	if typos := WorkerTypos(raw); len(typos) > 0 {
+		var errs config.Errors
+		if err != nil && !errors.As(err, &errs) {
+			return nil, err
+		}
+		return nil, append(errs, typos...)
+	}
 	if err != nil {
 		return nil, err
 	}
