@@ -48,7 +48,7 @@ func TestProvidersResolve(t *testing.T) {
 	want := map[string]string{
 		"env": "fromenv", "file": "s3cr3t", "user": "alice", "raw": "${not:expanded}",
 		"dir": "fromdir\n", "directory": "fromdir\n",
-		"mixed":   "jdbc:mysql://h/db?user=fromenv&x=1",
+		"mixed": "jdbc:mysql://h/db?user=fromenv&x=1",
 		"plain": "no refs here",
 	}
 	for k, v := range want {
