@@ -10,7 +10,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres))
+	os.Exit(harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres|harness.NeedKafka|harness.NeedKafkaSASL))
 }
 
 // TestStandaloneServersAndCleanup starts its own servers with the exported

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +20,14 @@ type Need int
 const (
 	NeedMariaDB Need = 1 << iota
 	NeedPostgres
+	// NeedKafka starts a one-broker Apache Kafka cluster (unless EnvKafka
+	// leaves out "kafka", or EnvBootstrap names an existing cluster).
+	NeedKafka
+	// NeedKafka3 starts a three-broker cluster instead (replication factor
+	// 3, min.insync.replicas 2).
+	NeedKafka3
+	// NeedKafkaSASL adds a SASL_SSL listener (SCRAM-SHA-512) to the cluster.
+	NeedKafkaSASL
 )
 
 // suite holds the servers of the running test binary. It is set once by
@@ -27,8 +36,11 @@ var suite struct {
 	mu      sync.Mutex
 	maria   *MariaDBInstance
 	pg      *PostgresInstance
+	kafka   *Broker
 	mErr    error
 	pErr    error
+	kErr    error
+	kinds   []string
 	started Need
 	seq     atomic.Int64
 }
@@ -58,6 +70,20 @@ func Run(m *testing.M, need Need) (code int) {
 			suite.pg, suite.pErr = StartPostgres(ctx, Options{})
 		}()
 	}
+	suite.kinds, suite.kErr = kafkaKinds()
+	if suite.kErr == nil && need&(NeedKafka|NeedKafka3) != 0 && slices.Contains(suite.kinds, "kafka") {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			brokers := 1
+			if need&NeedKafka3 != 0 {
+				brokers = 3
+			}
+			kctx, kcancel := context.WithTimeout(context.Background(), 8*time.Minute) // includes the first Maven fetch
+			defer kcancel()
+			suite.kafka, suite.kErr = startKafka(kctx, brokers, need&NeedKafkaSASL != 0)
+		}()
+	}
 	wg.Wait()
 	cancel()
 	suite.started = need
@@ -75,6 +101,11 @@ func Run(m *testing.M, need Need) (code int) {
 					fmt.Fprintln(os.Stderr, err)
 				}
 			}
+			if suite.kafka != nil && suite.kafka.Cluster != nil {
+				if err := suite.kafka.Cluster.Close(); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+				}
+			}
 		})
 	}
 	defer closeAll()
@@ -87,7 +118,7 @@ func Run(m *testing.M, need Need) (code int) {
 	go func() {
 		select {
 		case s := <-sig:
-			fmt.Fprintf(os.Stderr, "harness: %v: stopping database servers\n", s)
+			fmt.Fprintf(os.Stderr, "harness: %v: stopping test servers\n", s)
 			closeAll()
 			os.Exit(1)
 		case <-done:
@@ -95,9 +126,9 @@ func Run(m *testing.M, need Need) (code int) {
 	}()
 	defer signal.Stop(sig)
 
-	for _, err := range []error{suite.mErr, suite.pErr} {
+	for _, err := range []error{suite.mErr, suite.pErr, suite.kErr} {
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "FAIL: test database servers could not start:", err)
+			fmt.Fprintln(os.Stderr, "FAIL: test servers could not start:", err)
 			return 1
 		}
 	}

@@ -204,7 +204,9 @@ func SweepStale() {
 			if owner == 0 || processAlive(owner) {
 				continue
 			}
-			for _, pf := range []string{filepath.Join(dir, "mysqld.pid"), filepath.Join(dir, "data", "postmaster.pid")} {
+			pidFiles, _ := filepath.Glob(filepath.Join(dir, "node-*", "kafka.pid"))
+			pidFiles = append(pidFiles, filepath.Join(dir, "mysqld.pid"), filepath.Join(dir, "data", "postmaster.pid"))
+			for _, pf := range pidFiles {
 				if pid := readPidFile(pf); pid > 0 {
 					killAndWait(pid, syscall.SIGKILL, time.Second)
 				}

@@ -2,10 +2,7 @@ package kafka
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,8 +49,8 @@ var jaasOpt = regexp.MustCompile(`(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"`)
 // and admin clients to franz-go options: bootstrap.servers, client.id,
 // security.protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
 // sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with the username and
-// password from sasl.jaas.config, ssl.ca.location (a PEM file; Kafka's JKS
-// truststores are not read), request.timeout.ms, retry.backoff.ms and
+// password from sasl.jaas.config, the TLS keys of tlsConfig,
+// request.timeout.ms, retry.backoff.ms and
 // metadata.max.age.ms (how often metadata is refreshed, so a topics.regex
 // consumer finds topics created after it started; capped to franz-go's
 // 10ms–1h range).
@@ -92,22 +89,9 @@ func ClientOpts(props map[string]string) ([]kgo.Opt, error) {
 		return nil, fmt.Errorf("security.protocol: unsupported value %q (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)", proto)
 	}
 	if proto == "SSL" || proto == "SASL_SSL" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if ca := props["ssl.ca.location"]; ca != "" {
-			pem, err := os.ReadFile(ca)
-			if err != nil {
-				return nil, fmt.Errorf("ssl.ca.location: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("ssl.ca.location: no PEM certificate in %s", ca)
-			}
-			tc.RootCAs = pool
-		}
-		// Kafka: an empty ssl.endpoint.identification.algorithm turns off
-		// host name checks; Go can only turn off verification as a whole.
-		if v, set := props["ssl.endpoint.identification.algorithm"]; set && strings.TrimSpace(v) == "" {
-			tc.InsecureSkipVerify = true
+		tc, err := tlsConfig(props)
+		if err != nil {
+			return nil, err
 		}
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
