@@ -271,12 +271,17 @@ func verifyTables(t *testing.T, w *worker, src, dst *sqlx.DB, stage string) {
 // MariaDB CDC source, applied by the JDBC sink to PostgreSQL; the target
 // equals the source after the snapshot, after streamed inserts, updates,
 // deletes and primary-key changes, and after added columns and a kill -9 of
-// the worker in the middle of streaming them.
+// the worker in the middle of streaming them. It runs on real Kafka and on
+// the embedded broker.
 func TestDebeziumEnvelopesMariaDBToPostgres(t *testing.T) {
+	harness.EachBroker(t, testDebeziumMariaDBToPostgres)
+}
+
+func testDebeziumMariaDBToPostgres(t *testing.T, b *harness.Broker) {
 	src, dst := harness.MariaDB(t), harness.Postgres(t)
 	sconn, dconn := src.Open(t), dst.Open(t)
 	mariadbSchema(t, sconn)
-	w := startWorker(t, workerOpts{},
+	w := startWorker(t, workerOpts{broker: b},
 		connector{"mariadb-source", mariadbSource(src, "dbz")},
 		connector{"postgres-sink", debeziumSink(dst.JDBCURL(), "dbz."+src.Name+".customers", "dbz."+src.Name+".tags")})
 	w.waitRunning("mariadb-source", "postgres-sink")

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres)
+	code := harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres|harness.NeedKafka)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -79,6 +79,8 @@ type workerOpts struct {
 	// registry serves the embedded schema registry
 	// (schema.registry.url=embedded).
 	registry bool
+	// broker is the Kafka the worker uses; nil = harness.DefaultBroker.
+	broker *harness.Broker
 }
 
 // worker is one running `replicate standalone`.
@@ -86,7 +88,7 @@ type worker struct {
 	t            *testing.T
 	dir          string
 	url          string // REST API
-	brokerPort   int
+	bootstrap    string // where clients reach the worker's Kafka
 	registryPort int
 	cmd          *exec.Cmd
 	args         []string
@@ -104,19 +106,23 @@ type worker struct {
 // directory, so stop and launch restart it where it left off.
 func startWorker(t *testing.T, opts workerOpts, conns ...connector) *worker {
 	t.Helper()
-	w := &worker{t: t, dir: t.TempDir(), brokerPort: freePort(t)}
+	w := &worker{t: t, dir: t.TempDir()}
+	b := opts.broker
+	if b == nil {
+		b = harness.DefaultBroker(t)
+	}
+	brokerProps, bootstrap := b.WorkerProps(t)
+	w.bootstrap = bootstrap
 	restPort := freePort(t)
 	w.url = fmt.Sprintf("http://127.0.0.1:%d", restPort)
-	props := fmt.Sprintf(`bootstrap.servers=embedded
-embedded.broker.port=%d
-key.converter=org.apache.kafka.connect.json.JsonConverter
+	props := brokerProps + fmt.Sprintf(`key.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
 key.converter.schemas.enable=true
 value.converter.schemas.enable=true
 offset.storage.file.filename=%s
 offset.flush.interval.ms=1000
 rest.port=%d
-`, w.brokerPort, filepath.Join(w.dir, "connect.offsets"), restPort)
+`, filepath.Join(w.dir, "connect.offsets"), restPort)
 	if opts.registry {
 		w.registryPort = freePort(t)
 		props += fmt.Sprintf("schema.registry.url=embedded\nembedded.schema.registry.listener=127.0.0.1:%d\n", w.registryPort)
@@ -367,10 +373,10 @@ func (w *worker) waitRunning(names ...string) {
 	}
 }
 
-// broker is the embedded broker's address, as any Kafka client sees it.
-func (w *worker) broker() string { return fmt.Sprintf("127.0.0.1:%d", w.brokerPort) }
+// broker is the worker's Kafka address, as any Kafka client sees it.
+func (w *worker) broker() string { return w.bootstrap }
 
-// kafka is an independent franz-go client of the worker's embedded broker.
+// kafka is an independent franz-go client of the worker's Kafka.
 func (w *worker) kafka(opts ...kgo.Opt) *kgo.Client {
 	w.t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(w.broker())}, opts...)...)

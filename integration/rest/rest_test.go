@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = bin
-	code := m.Run()
+	code := harness.Run(m, harness.NeedKafka)
 	remove()
 	os.Exit(code)
 }
@@ -60,23 +60,23 @@ type worker struct {
 	t          *testing.T
 	dir        string
 	restPort   int
-	brokerPort int
+	bootstrap  string // the worker's Kafka, as clients reach it
 	cmd        *exec.Cmd
 	runs       int
 	url        string
 }
 
 func newWorker(t *testing.T) *worker {
-	w := &worker{t: t, dir: t.TempDir(), restPort: freePort(t), brokerPort: freePort(t)}
+	w := &worker{t: t, dir: t.TempDir(), restPort: freePort(t)}
 	w.url = fmt.Sprintf("http://127.0.0.1:%d", w.restPort)
-	props := fmt.Sprintf(`bootstrap.servers=embedded
-embedded.broker.port=%d
-key.converter=org.apache.kafka.connect.storage.StringConverter
+	brokerProps, bootstrap := harness.DefaultBroker(t).WorkerProps(t)
+	w.bootstrap = bootstrap
+	props := brokerProps + fmt.Sprintf(`key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.storage.StringConverter
 offset.storage.file.filename=%s
 offset.flush.interval.ms=200
 rest.port=%d
-`, w.brokerPort, filepath.Join(w.dir, "connect.offsets"), w.restPort)
+`, filepath.Join(w.dir, "connect.offsets"), w.restPort)
 	if err := os.WriteFile(filepath.Join(w.dir, "worker.properties"), []byte(props), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +613,7 @@ func TestDeadLetterQueue(t *testing.T) {
 	defer w.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", w.brokerPort)))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.bootstrap))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -663,7 +663,7 @@ func TestDeadLetterQueue(t *testing.T) {
 	if got, _ := os.ReadFile(outAll); string(got) != "a\nb\nc\nd\ne\nf\n" {
 		t.Errorf("tolerance=all output %q", got)
 	}
-	dl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", w.brokerPort)), kgo.ConsumeTopics("orders-dlq"))
+	dl, err := kgo.NewClient(kgo.SeedBrokers(w.bootstrap), kgo.ConsumeTopics("orders-dlq"))
 	if err != nil {
 		t.Fatal(err)
 	}

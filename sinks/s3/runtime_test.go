@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,19 +13,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/integration/harness"
 	"github.com/tributary-cdc/tributary/runtime"
 )
 
-func startWorker(t *testing.T, dir string) *runtime.Worker {
+func TestMain(m *testing.M) { os.Exit(harness.Run(m, harness.NeedKafka)) }
+
+// startWorker starts a standalone worker in-process on b: a real Kafka
+// cluster, or the embedded broker kept in dir.
+func startWorker(t *testing.T, b *harness.Broker, dir string) *runtime.Worker {
 	t.Helper()
-	wc, err := runtime.ParseWorkerConfig(map[string]string{
-		"bootstrap.servers":            "embedded",
-		"embedded.broker.port":         "0",
+	props := map[string]string{
 		"offset.storage.file.filename": filepath.Join(dir, "connect.offsets"),
 		"offset.flush.interval.ms":     "200",
 		"key.converter":                "org.apache.kafka.connect.json.JsonConverter",
 		"value.converter":              "org.apache.kafka.connect.json.JsonConverter",
-	})
+	}
+	if b.Embedded {
+		props["bootstrap.servers"], props["embedded.broker.port"] = "embedded", "0"
+		props["embedded.broker.data.dir"] = filepath.Join(dir, "broker")
+	} else {
+		props["bootstrap.servers"] = b.Bootstrap
+	}
+	wc, err := runtime.ParseWorkerConfig(props)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +84,14 @@ func waitCommitted(t *testing.T, w *runtime.Worker, name string, want int64) {
 	}
 }
 
-// TestWorkerEndToEnd runs the connector in a standalone worker with the
-// embedded broker: records produced as Connect JSON land as JSON-lines
+// TestWorkerEndToEnd runs the connector in a standalone worker on real
+// Kafka and on the embedded broker: records produced as Connect JSON land as JSON-lines
 // objects; the consumer group commits only whole uploaded files; a worker
 // restart with a file half written resumes from the committed offset and
 // the bucket ends with every record exactly once.
-func TestWorkerEndToEnd(t *testing.T) {
+func TestWorkerEndToEnd(t *testing.T) { harness.EachBroker(t, testWorkerEndToEnd) }
+
+func testWorkerEndToEnd(t *testing.T, b *harness.Broker) {
 	f := newFakeS3(t)
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -91,7 +104,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 		"value.converter.schemas.enable": "true",
 	}
 
-	w := startWorker(t, dir)
+	w := startWorker(t, b, dir)
 	produce(t, w, topic, 0, 2500)
 	if err := w.CreateConnector(ctx, "s3-sink", cfg); err != nil {
 		w.Close(ctx)
@@ -105,7 +118,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 		t.Fatalf("after the first run: %v", keys)
 	}
 
-	w2 := startWorker(t, dir)
+	w2 := startWorker(t, b, dir)
 	defer func() {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
