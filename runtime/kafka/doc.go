@@ -24,9 +24,24 @@
 //
 // IsEmbedded reports whether bootstrap.servers asks for the embedded broker
 // (empty or "embedded"). StartEmbedded runs franz-go's kfake in-process: one
-// broker on 127.0.0.1:<embedded.broker.port>, persisted with fsync per write
-// under embedded.broker.data.dir, topics auto-created with one partition
-// (Kafka's num.partitions default), compaction every second. A restart on the
-// same directory keeps topics, records and committed group offsets; outside
-// clients such as kcat can connect to it. kfake listens on 127.0.0.1 only.
+// broker on 127.0.0.1:<embedded.broker.port>, persisted under
+// embedded.broker.data.dir, topics auto-created with one partition (Kafka's
+// num.partitions default), compaction every second. A restart on the same
+// directory, graceful or after kill -9, keeps topics, records and committed
+// group offsets; outside clients such as kcat can connect to it. kfake
+// listens on 127.0.0.1 only.
+//
+// Durability: a produce is acknowledged only after its batch was written and
+// fsynced to the partition's segment file (kfake's SyncWrites), so a process
+// crash never loses an acknowledged record. Topics are persisted in
+// topics.json (written, fsynced and renamed) before any client can produce to
+// them: kfake's own auto-creation kept auto-created topics in memory only, so
+// it is off, and a Metadata control creates missing topics through
+// Cluster.CreateTopic, the persisted path. Topic names are validated as
+// Kafka's Topic.validate does (ValidateTopicName; INVALID_TOPIC_EXCEPTION).
+// What kfake cannot make safe: it ignores fsync errors and does not fsync
+// directories, so a power cut (not a process crash) may lose a topic or
+// segment file created just before; and it only logs a failed topics.json
+// write, which Embedded turns into a refusal of every produce
+// (KAFKA_STORAGE_ERROR, Err returns ErrEmbeddedStorage) until restart.
 package kafka
