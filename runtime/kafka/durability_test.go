@@ -59,7 +59,7 @@ func helperBroker() {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		os.Exit(2)
 	}
-	fmt.Printf("ready %s\n", e.Addrs()[0])
+	fmt.Printf("listening %s\n", e.Addrs()[0])
 	select {} // until killed
 }
 
@@ -149,6 +149,9 @@ type child struct {
 func startChild(t *testing.T, role, port, dir string, logName string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	if bin := os.Getenv(replicateEnv); bin != "" && role == "broker" {
+		cmd = exec.Command(bin, "standalone", workerProperties(t, port, dir))
+	}
 	cmd.Env = append(os.Environ(), helperEnv+"="+role, helperPort+"="+port, helperDir+"="+dir)
 	logf, err := os.OpenFile(filepath.Join(filepath.Dir(dir), logName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -182,22 +185,58 @@ func startChild(t *testing.T, role, port, dir string, logName string) *child {
 	return c
 }
 
-func (c *child) waitReady(t *testing.T) {
+// waitReady waits until the broker at addr answers a metadata request.
+func (c *child) waitReady(t *testing.T, addr string) {
 	t.Helper()
-	timeout := time.After(60 * time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	go func() {
+		for range c.lines { // the broker's stdout: not needed
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatal("broker exited before it was ready")
-			}
-			if strings.HasPrefix(l, "ready ") {
-				return
-			}
-		case <-timeout:
-			t.Fatal("broker not ready within 60s")
+		case <-c.exited:
+			t.Fatal("broker exited before it was ready")
+		default:
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := cl.Ping(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("broker not ready within 60s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// replicateEnv names a replicate binary: when set, the broker process killed
+// is `replicate standalone` with bootstrap.servers=embedded (the worker),
+// rather than this test binary running StartEmbedded alone.
+const replicateEnv = "TRIBUTARY_KILL9_REPLICATE"
+
+// workerProperties writes a standalone worker config whose embedded broker
+// listens on port with its data in dir.
+func workerProperties(t *testing.T, port, dir string) string {
+	t.Helper()
+	base := filepath.Dir(dir)
+	path := filepath.Join(base, "worker.properties")
+	rest := freeTCPPort(t)
+	props := fmt.Sprintf("bootstrap.servers=embedded\nembedded.broker.port=%s\nembedded.broker.data.dir=%s\n"+
+		"key.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\n"+
+		"offset.storage.file.filename=%s\nlisteners=http://127.0.0.1:%d\n",
+		port, dir, filepath.Join(base, "connect.offsets"), rest)
+	if err := os.WriteFile(path, []byte(props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 type ackedRec struct {
@@ -212,7 +251,10 @@ type ackedRec struct {
 // acks=all to an existing topic and to topics it auto-creates. After every
 // restart, each record acknowledged before the kill must be in the log at its
 // acknowledged offset, byte-identical (key, value, headers), in the order it
-// was produced. TRIBUTARY_KILL9_KILLS sets the number of kills (default 12).
+// was produced. TRIBUTARY_KILL9_KILLS sets the number of kills (default 12);
+// TRIBUTARY_KILL9_REPLICATE=<path to a replicate binary> kills the worker
+// (`replicate standalone`, bootstrap.servers=embedded) instead of a process
+// running only the embedded broker.
 func TestEmbeddedKill9KeepsAcknowledgedRecords(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 test")
@@ -229,7 +271,7 @@ func TestEmbeddedKill9KeepsAcknowledgedRecords(t *testing.T) {
 	defer cancel()
 
 	broker := startChild(t, "broker", port, dir, "broker.log")
-	broker.waitReady(t)
+	broker.waitReady(t, addr)
 	admin, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +337,7 @@ func TestEmbeddedKill9KeepsAcknowledgedRecords(t *testing.T) {
 		killedAt := time.Now()
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
 		broker = startChild(t, "broker", port, dir, "broker.log")
-		broker.waitReady(t)
+		broker.waitReady(t, addr)
 		down += time.Since(killedAt)
 		// Every record acknowledged before the kill (and any since).
 		recs := snapshot()
