@@ -57,13 +57,13 @@ func freePort(t *testing.T) int {
 
 // worker is one replicate process (restartable on the same directory and ports).
 type worker struct {
-	t          *testing.T
-	dir        string
-	restPort   int
-	bootstrap  string // the worker's Kafka, as clients reach it
-	cmd        *exec.Cmd
-	runs       int
-	url        string
+	t         *testing.T
+	dir       string
+	restPort  int
+	bootstrap string // the worker's Kafka, as clients reach it
+	cmd       *exec.Cmd
+	runs      int
+	url       string
 }
 
 func newWorker(t *testing.T) *worker {
