@@ -55,13 +55,16 @@ var seq atomic.Int64
 
 // TestChaos: MariaDB → PostgreSQL and PostgreSQL → MariaDB under a writer,
 // kill -9 of the worker at random moments, a restart of each database
-// server, and a row-by-row verification at the end.
+// server, and a row-by-row verification at the end; on real Kafka and on
+// the embedded broker.
 func TestChaos(t *testing.T) {
-	t.Run("mariadb_to_postgres", func(t *testing.T) { chaos(t, harness.KindMariaDB) })
-	t.Run("postgres_to_mariadb", func(t *testing.T) { chaos(t, harness.KindPostgres) })
+	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) {
+		t.Run("mariadb_to_postgres", func(t *testing.T) { chaos(t, b, harness.KindMariaDB) })
+		t.Run("postgres_to_mariadb", func(t *testing.T) { chaos(t, b, harness.KindPostgres) })
+	})
 }
 
-func chaos(t *testing.T, srcKind harness.Kind) {
+func chaos(t *testing.T, b *harness.Broker, srcKind harness.Kind) {
 	rows := envInt("TRIBUTARY_CHAOS_ROWS", 20000)
 	kills := envInt("TRIBUTARY_CHAOS_KILLS", 10)
 	rate := envInt("TRIBUTARY_CHAOS_RATE", 50)
@@ -136,7 +139,7 @@ func chaos(t *testing.T, srcKind harness.Kind) {
 		"transforms.route.regex":       `[^.]+\.[^.]+\.([^.]+)`,
 		"transforms.route.replacement": "$1",
 	}
-	w := newWorker(t, nil, map[string]map[string]string{"source": srcCfg, "sink": sinkCfg})
+	w := newWorker(t, b, nil, map[string]map[string]string{"source": srcCfg, "sink": sinkCfg})
 
 	// The writer runs from the first start until after the last kill.
 	wr := newWriter(src, sconn, rows, uint64(n))

@@ -93,13 +93,13 @@ func TestMalformedRecordStorm(t *testing.T) {
 			"errors.deadletterqueue.context.headers.enable":   "true",
 		}
 	}
-	w := newWorker(t, nil, connectors)
+	w := newWorker(t, harness.DefaultBroker(t), nil, connectors)
 	w.start()
 	w.waitRunning(time.Minute, "sink-postgres", "sink-mariadb")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", w.brokerPort)), kgo.ProducerBatchMaxBytes(4<<20),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.bootstrap), kgo.ProducerBatchMaxBytes(4<<20),
 		kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestMalformedRecordStorm(t *testing.T) {
 // records (waiting for them), then a moment longer for any extra ones.
 func readTopic(ctx context.Context, t *testing.T, w *worker, topic string, want int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", w.brokerPort)), kgo.ConsumeTopics(topic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.bootstrap), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = bin
-	code := harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres)
+	code := harness.Run(m, harness.NeedMariaDB|harness.NeedPostgres|harness.NeedKafka)
 	remove()
 	os.Exit(code)
 }
@@ -52,12 +52,13 @@ func freePort(t *testing.T) int {
 // directory (embedded broker data, offsets file) and the running process,
 // started and killed as often as the test wants.
 type worker struct {
-	t                    *testing.T
-	dir                  string
-	brokerPort, restPort int
-	args                 []string
-	runs                 int
-	cur                  *proc
+	t         *testing.T
+	dir       string
+	restPort  int
+	bootstrap string // the worker's Kafka, as clients reach it
+	args      []string
+	runs      int
+	cur       *proc
 }
 
 // proc is one run of the binary.
@@ -68,16 +69,15 @@ type proc struct {
 	log    string
 }
 
-// newWorker writes connect-standalone style worker properties (embedded
-// broker persisted in the test's directory, Connect JSON converters) and
-// one JSON file per connector.
-func newWorker(t *testing.T, extra map[string]string, connectors map[string]map[string]string) *worker {
+// newWorker writes connect-standalone style worker properties (b's Kafka;
+// the embedded broker persisted in the test's directory; Connect JSON
+// converters) and one JSON file per connector.
+func newWorker(t *testing.T, b *harness.Broker, extra map[string]string, connectors map[string]map[string]string) *worker {
 	t.Helper()
-	w := &worker{t: t, dir: t.TempDir(), brokerPort: freePort(t), restPort: freePort(t)}
+	w := &worker{t: t, dir: t.TempDir(), restPort: freePort(t)}
+	brokerProps, bootstrap := b.WorkerProps(t)
+	w.bootstrap = bootstrap
 	props := map[string]string{
-		"bootstrap.servers":            "embedded",
-		"embedded.broker.port":         strconv.Itoa(w.brokerPort),
-		"embedded.broker.data.dir":     filepath.Join(w.dir, "broker"),
 		"offset.storage.file.filename": filepath.Join(w.dir, "connect.offsets"),
 		"offset.flush.interval.ms":     "500",
 		"listeners":                    fmt.Sprintf("http://127.0.0.1:%d", w.restPort),
@@ -87,12 +87,16 @@ func newWorker(t *testing.T, extra map[string]string, connectors map[string]map[
 	for k, v := range extra {
 		props[k] = v
 	}
-	var b strings.Builder
+	if b.Embedded {
+		props["embedded.broker.data.dir"] = filepath.Join(w.dir, "broker")
+	}
+	var sb strings.Builder
+	sb.WriteString(brokerProps)
 	for k, v := range props {
-		fmt.Fprintf(&b, "%s=%s\n", k, v)
+		fmt.Fprintf(&sb, "%s=%s\n", k, v)
 	}
 	workerFile := filepath.Join(w.dir, "worker.properties")
-	writeFile(t, workerFile, b.String())
+	writeFile(t, workerFile, sb.String())
 	w.args = []string{"standalone", workerFile}
 	for name, cfg := range connectors {
 		body, err := json.MarshalIndent(map[string]any{"name": name, "config": cfg}, "", "  ")
