@@ -189,12 +189,28 @@ type TopicPartition struct {
 	Partition int32
 }
 
+// SinkPartitionCloser is implemented by sink tasks that hold state per
+// topic partition (Connect's SinkTask.close(partitions)): rows buffered
+// after a failed write, redelivery filters, files being written. The
+// runtime calls ClosePartitions when partitions are revoked (after a last
+// Flush or PreCommit and offset commit) or lost (without one, since another
+// member may already own them). It runs on the consumer's rebalance
+// callback goroutine, so a task guards its state against a Flush running at
+// the same time (the runtime's final flush at shutdown).
+type SinkPartitionCloser interface {
+	// ClosePartitions tells the task that these partitions were revoked or
+	// lost: it drops what it still buffers for them; they will be consumed
+	// again from their committed offsets by whoever owns them next.
+	ClosePartitions(ctx context.Context, parts []TopicPartition) error
+}
+
 // SinkPreCommitter is implemented by sink tasks that keep records buffered
 // across commits (Connect's SinkTask.preCommit and close(partitions)), such
 // as object-store sinks that write whole files. When a task implements it,
 // the runtime calls PreCommit instead of Flush and commits only the offsets
 // it returns.
 type SinkPreCommitter interface {
+	SinkPartitionCloser
 	// PreCommit is called at every offset commit. current holds, per
 	// assigned partition, the offset after the last record handed to Put. It
 	// returns, per partition, the next offset to consume that is safe to
@@ -202,9 +218,4 @@ type SinkPreCommitter interface {
 	// is not committed this time. Returned offsets above current are
 	// clamped to it.
 	PreCommit(ctx context.Context, current map[TopicPartition]int64) (map[TopicPartition]int64, error)
-	// ClosePartitions tells the task that these partitions were revoked or
-	// lost (after a last PreCommit for revoked ones): it drops what it still
-	// buffers for them; they will be consumed again from their committed
-	// offsets by whoever owns them next.
-	ClosePartitions(ctx context.Context, parts []TopicPartition) error
 }

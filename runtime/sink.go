@@ -436,7 +436,8 @@ func (s *sinkRun) onRevoked(ctx context.Context, revoked map[string][]int32) {
 }
 
 // drop forgets pending offsets of partitions no longer assigned and tells a
-// SinkPreCommitter task to drop what it buffers for them.
+// task that implements SinkPartitionCloser (every SinkPreCommitter does) to
+// drop what it buffers for them.
 func (s *sinkRun) drop(parts map[string][]int32) {
 	s.mu.Lock()
 	var closed []connector.TopicPartition
@@ -451,7 +452,7 @@ func (s *sinkRun) drop(parts map[string][]int32) {
 	}
 	s.forgetRawLocked(func(k rawKey) bool { return slices.Contains(parts[k.topic], k.partition) })
 	s.mu.Unlock()
-	if pc, ok := s.task.(connector.SinkPreCommitter); ok && len(closed) > 0 {
+	if pc, ok := s.task.(connector.SinkPartitionCloser); ok && len(closed) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), s.t.w.cfg.OffsetFlushTimeout)
 		defer cancel()
 		if err := pc.ClosePartitions(ctx, closed); err != nil {

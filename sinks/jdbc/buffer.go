@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,13 +59,31 @@ type op struct {
 	skip []bool         // columns left unchanged (placeholder), nil when none
 	size int            // estimated bytes when interpolated
 	dead bool           // superseded by a later delete in the same phase
+	// done: another owner of the record's partition applied it already
+	// (exactly.once, found under the offsets row lock); not written.
+	done bool
+	// prev is the op of the same key from another partition that this one
+	// replaced, and killed the write of another partition that this delete
+	// cancelled: ClosePartitions restores them when it drops this op.
+	prev, killed *op
 }
+
+// partition is where the op's record was consumed.
+func (o *op) partition() tp { return tp{o.rec.OrigTopic(), o.rec.OrigPartition()} }
+
+// pending reports whether the op is still to be written.
+func (o *op) pending() bool { return !o.dead && !o.done }
 
 // phase is a run of operations of one shape, applied as: truncate, or
 // deletes then writes.
 type phase struct {
 	shape    *shape
 	truncate bool
+	// truncated is the partition and offset of a truncate's record; done as
+	// for op.
+	truncated tp
+	truncOff  int64
+	done      bool
 	hasWrite bool // shape was set by a write (not only by deletes)
 	deletes  []*op
 	writes   []*op
@@ -109,8 +128,8 @@ func (b *tableBuf) newPhase(sh *shape) *phase {
 	return ph
 }
 
-func (b *tableBuf) addTruncate() {
-	b.phases = append(b.phases, &phase{truncate: true})
+func (b *tableBuf) addTruncate(r *schema.Record) {
+	b.phases = append(b.phases, &phase{truncate: true, truncated: tp{r.OrigTopic(), r.OrigPartition()}, truncOff: r.OrigOffset()})
 }
 
 // addWrite appends an insert/upsert/update. A repeated key in the phase
@@ -133,7 +152,12 @@ func (b *tableBuf) addWrite(sh *shape, o *op) {
 			ph.wrIdx = map[string]int{}
 		}
 		if i, ok := ph.wrIdx[o.key]; ok {
-			mergeSkipped(o, ph.writes[i])
+			prev := ph.writes[i]
+			mergeSkipped(o, prev)
+			o.prev = prev.prev
+			if prev.partition() != o.partition() {
+				o.prev = prev
+			}
 			ph.writes[i] = o
 			return
 		}
@@ -172,18 +196,144 @@ func (b *tableBuf) addDelete(sh *shape, o *op) {
 		ph = b.newPhase(sh)
 	}
 	if i, ok := ph.wrIdx[o.key]; ok {
-		ph.writes[i].dead = true
+		w := ph.writes[i]
+		w.dead = true
+		if w.partition() != o.partition() {
+			o.killed = w
+		}
 		delete(ph.wrIdx, o.key)
 	}
 	if ph.delIdx == nil {
 		ph.delIdx = map[string]int{}
 	}
 	if i, ok := ph.delIdx[o.key]; ok {
+		prev := ph.deletes[i]
+		if prev.partition() != o.partition() {
+			o.prev = prev
+		} else {
+			o.prev = prev.prev
+			if o.killed == nil {
+				o.killed = prev.killed
+			}
+		}
 		ph.deletes[i] = o
 		return
 	}
 	ph.delIdx[o.key] = len(ph.deletes)
 	ph.deletes = append(ph.deletes, o)
+}
+
+// dropPartitions removes what the buffer holds for the closed partitions:
+// their truncates, deletes and writes, and their offsets. Where an op of a
+// closed partition had replaced or cancelled an op of the same key from a
+// partition still owned, that op comes back. It returns how many ops were
+// dropped.
+func (b *tableBuf) dropPartitions(closed map[tp]bool) int {
+	before := b.ops()
+	// survivor follows the replacement chain down to the first op of a
+	// partition still owned; revive collects writes whose cancelling
+	// delete is dropped.
+	var revive []*op
+	survivor := func(o *op) *op {
+		for o != nil && closed[o.partition()] {
+			if o.killed != nil {
+				revive = append(revive, o.killed)
+			}
+			o = o.prev
+		}
+		return o
+	}
+	phases := b.phases[:0]
+	for _, ph := range b.phases {
+		if ph.truncate {
+			if closed[ph.truncated] {
+				continue
+			}
+			phases = append(phases, ph)
+			continue
+		}
+		revive = revive[:0]
+		dels := ph.deletes[:0]
+		for _, o := range ph.deletes {
+			if o = survivor(o); o != nil {
+				dels = append(dels, o)
+			}
+		}
+		writes := ph.writes[:0]
+		for _, o := range ph.writes {
+			if s := survivor(o); s != nil {
+				// A write cancelled by a delete still owned stays cancelled,
+				// whichever write of the key comes back in its place.
+				s.dead = s.dead || o.dead
+				writes = append(writes, s)
+			}
+		}
+		ph.deletes, ph.writes = dels, writes
+		ph.delIdx, ph.wrIdx = nil, nil
+		for i, o := range ph.deletes {
+			if o.key != "" {
+				if ph.delIdx == nil {
+					ph.delIdx = map[string]int{}
+				}
+				ph.delIdx[o.key] = i
+			}
+		}
+		index := func(i int, o *op) {
+			if o.key != "" && !o.dead {
+				if ph.wrIdx == nil {
+					ph.wrIdx = map[string]int{}
+				}
+				ph.wrIdx[o.key] = i
+			}
+		}
+		for i, o := range ph.writes {
+			index(i, o)
+		}
+		for _, w := range revive {
+			// A write revived unless the key was written again since.
+			if w = survivor(w); w == nil || !w.dead {
+				continue
+			}
+			if _, again := ph.wrIdx[w.key]; again {
+				continue
+			}
+			w.dead = false
+			if !slices.Contains(ph.writes, w) {
+				ph.writes = append(ph.writes, w)
+			}
+			index(slices.Index(ph.writes, w), w)
+		}
+		if len(ph.deletes) > 0 || len(ph.writes) > 0 {
+			phases = append(phases, ph)
+		}
+	}
+	clear(b.phases[len(phases):])
+	b.phases = phases
+	for p := range b.offs {
+		if closed[p] {
+			delete(b.offs, p)
+		}
+	}
+	b.n = b.ops()
+	return before - b.n
+}
+
+// ops counts the buffered truncates, deletes and live writes.
+func (b *tableBuf) ops() int {
+	n := 0
+	for _, ph := range b.phases {
+		if ph.truncate {
+			n++
+			continue
+		}
+		n += len(ph.deletes)
+		for _, o := range ph.writes {
+			if !o.dead {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // newShape builds the layout and converters for a pair of record schemas.

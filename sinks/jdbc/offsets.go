@@ -2,7 +2,10 @@ package jdbcsink
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -95,12 +98,19 @@ func (t *Task) loadOffsets(ctx context.Context, db sqlx.QueryerContext, table st
 	return out, rows.Err()
 }
 
-// saveOffsets upserts the batch's highest offsets inside tx.
+// saveOffsets upserts the batch's highest offsets inside tx. A stored
+// offset never moves backwards (GREATEST): a task that lost a partition and
+// still commits an older batch cannot rewind what the new owner stored.
 func (t *Task) saveOffsets(ctx context.Context, tx *sqlx.Tx, ts *tableState) error {
 	q := t.q
 	var b strings.Builder
 	cols := []string{q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"), q.ident("kafka_offset")}
-	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", t.offsets.qname, strings.Join(cols, ","))
+	pg := t.d.flavor() == jdbc.Postgres
+	if pg {
+		fmt.Fprintf(&b, "INSERT INTO %s AS o (%s) VALUES ", t.offsets.qname, strings.Join(cols, ","))
+	} else {
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", t.offsets.qname, strings.Join(cols, ","))
+	}
 	args := make([]any, 0, 5*len(ts.buf.offs))
 	n := 0
 	for p, off := range ts.buf.offs {
@@ -118,9 +128,101 @@ func (t *Task) saveOffsets(ctx context.Context, tx *sqlx.Tx, ts *tableState) err
 		b.WriteByte(')')
 		args = append(args, t.connName, ts.key, p.topic, p.partition, off)
 	}
-	t.d.upsertSuffix(&b, cols[:4], cols[4:])
+	off := cols[4]
+	if pg {
+		fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = GREATEST(o.%s, EXCLUDED.%s)", strings.Join(cols[:4], ","), off, off, off)
+	} else {
+		fmt.Fprintf(&b, " ON DUPLICATE KEY UPDATE %s = GREATEST(%s, VALUES(%s))", off, off, off)
+	}
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("store exactly-once offsets for %s: %w", ts.id, err)
+	}
+	return nil
+}
+
+// lockApplied locks, inside tx, the offsets rows of the partitions in the
+// buffered batch of ts (creating missing rows first, so there is a row to
+// lock), and marks every buffered operation whose record the stored offset
+// already covers as done: another task owned the partition meanwhile (a
+// rebalance, a zombie after a lost partition) and applied it. Two owners of
+// a partition thus serialise on its row, and the second applies only what
+// the first did not. Rows are locked in (topic, partition) order so owners
+// of several partitions cannot deadlock on them.
+func (t *Task) lockApplied(ctx context.Context, tx *sqlx.Tx, ts *tableState) error {
+	parts := make([]tp, 0, len(ts.buf.offs))
+	for p := range ts.buf.offs {
+		parts = append(parts, p)
+	}
+	slices.SortFunc(parts, func(a, b tp) int {
+		if c := strings.Compare(a.topic, b.topic); c != 0 {
+			return c
+		}
+		return int(a.partition) - int(b.partition)
+	})
+	q := t.q
+	cols := q.ident("connector") + "," + q.ident("table_name") + "," + q.ident("topic") + "," + q.ident("kafka_partition")
+	off := q.ident("kafka_offset")
+	var ins, sel strings.Builder
+	fmt.Fprintf(&ins, "INSERT INTO %s (%s,%s) VALUES (", t.offsets.qname, cols, off)
+	for i := 1; i <= 4; i++ {
+		t.d.param(&ins, i)
+		ins.WriteByte(',')
+	}
+	ins.WriteString("-1)")
+	if t.d.flavor() == jdbc.Postgres {
+		fmt.Fprintf(&ins, " ON CONFLICT (%s) DO NOTHING", cols)
+	} else {
+		// Takes the row's exclusive lock at once when it exists (INSERT
+		// IGNORE would take a shared one, and two owners upgrading it
+		// would deadlock).
+		fmt.Fprintf(&ins, " ON DUPLICATE KEY UPDATE %s = %s", off, off)
+	}
+	fmt.Fprintf(&sel, "SELECT %s FROM %s WHERE %s = ", off, t.offsets.qname, q.ident("connector"))
+	t.d.param(&sel, 1)
+	fmt.Fprintf(&sel, " AND %s = ", q.ident("table_name"))
+	t.d.param(&sel, 2)
+	fmt.Fprintf(&sel, " AND %s = ", q.ident("topic"))
+	t.d.param(&sel, 3)
+	fmt.Fprintf(&sel, " AND %s = ", q.ident("kafka_partition"))
+	t.d.param(&sel, 4)
+	sel.WriteString(" FOR UPDATE")
+	stored := make(map[tp]int64, len(parts))
+	for _, p := range parts {
+		args := []any{t.connName, ts.key, p.topic, p.partition}
+		if _, known := t.applied[appliedKey{table: ts.key, tp: p}]; !known {
+			if _, err := tx.ExecContext(ctx, ins.String(), args...); err != nil {
+				return fmt.Errorf("create exactly-once offsets row for %s %s-%d: %w", ts.id, p.topic, p.partition, err)
+			}
+		}
+		var s int64
+		switch err := tx.QueryRowxContext(ctx, sel.String(), args...).Scan(&s); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // removed underneath: nothing applied as far as we can tell
+		case err != nil:
+			return fmt.Errorf("lock exactly-once offsets row for %s %s-%d: %w", ts.id, p.topic, p.partition, err)
+		}
+		stored[p] = s
+		if k := (appliedKey{table: ts.key, tp: p}); s >= 0 {
+			if cur, ok := t.applied[k]; !ok || s > cur {
+				t.applied[k] = s
+			}
+		}
+	}
+	covered := func(p tp, off int64) bool {
+		s, ok := stored[p]
+		return ok && off <= s
+	}
+	for _, ph := range ts.buf.phases {
+		if ph.truncate {
+			ph.done = ph.done || covered(ph.truncated, ph.truncOff)
+			continue
+		}
+		for _, o := range ph.deletes {
+			o.done = o.done || covered(o.partition(), o.rec.OrigOffset())
+		}
+		for _, o := range ph.writes {
+			o.done = o.done || covered(o.partition(), o.rec.OrigOffset())
+		}
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func (t *Task) buffer(ctx context.Context, ts *tableState, r *schema.Record) err
 		t.log.Debug("record skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", n.why)
 		return nil
 	case normTruncate:
-		ts.buf.addTruncate()
+		ts.buf.addTruncate(r)
 		return nil
 	}
 	vs := n.valueSchema
@@ -292,6 +292,33 @@ func (t *Task) writeDirty(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// ClosePartitions implements connector.SinkPartitionCloser (Connect's
+// SinkTask.close): the partitions were revoked or lost, so another task may
+// own them now. Rows still buffered for them (a write that failed and waits
+// for the next Put or Flush) are dropped rather than written later over
+// that owner's newer changes, and the redelivery filter forgets them, so
+// their records are accepted again from the committed offset if the
+// partitions come back.
+func (t *Task) ClosePartitions(_ context.Context, parts []connector.TopicPartition) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(parts) == 0 {
+		return nil
+	}
+	closed := make(map[tp]bool, len(parts))
+	for _, p := range parts {
+		k := tp{p.Topic, p.Partition}
+		closed[k] = true
+		delete(t.seen, k)
+	}
+	dropped := 0
+	for _, ts := range t.byName {
+		dropped += ts.buf.dropPartitions(closed)
+	}
+	t.log.Info("partitions closed", "partitions", len(parts), "dropped_buffered", dropped)
 	return nil
 }
 

@@ -147,15 +147,25 @@ func (t *Task) tryWrite(ctx context.Context, ts *tableState, rowByRow bool) (err
 			_ = tx.Rollback()
 		}
 	}()
+	if t.st.exactlyOnce && len(b.offs) > 0 {
+		// Under the offsets rows' locks: what did another owner of these
+		// partitions apply since we buffered?
+		if err := t.lockApplied(ctx, tx, ts); err != nil {
+			return err
+		}
+	}
 	for _, ph := range b.phases {
 		if perr, bad := badPhase[ph]; bad {
 			for _, o := range ph.deletes {
+				if o.done {
+					continue
+				}
 				if err := t.report(ctx, o, perr); err != nil {
 					return err
 				}
 			}
 			for _, o := range ph.writes {
-				if !o.dead {
+				if o.pending() {
 					if err := t.report(ctx, o, perr); err != nil {
 						return err
 					}
@@ -195,7 +205,7 @@ func (t *Task) report(ctx context.Context, o *op, cause error) error {
 // execPhase applies one phase inside tx.
 func (t *Task) execPhase(ctx context.Context, tx *sqlx.Tx, ts *tableState, ph *phase, rowByRow bool) error {
 	if ph.truncate {
-		if ts.meta == nil {
+		if ts.meta == nil || ph.done {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, t.d.truncateSQL(ts.qname)); err != nil {
@@ -204,14 +214,14 @@ func (t *Task) execPhase(ctx context.Context, tx *sqlx.Tx, ts *tableState, ph *p
 		return nil
 	}
 	sh := ph.shape
-	if len(ph.deletes) > 0 && ts.meta != nil {
+	if deletes := pendingOps(ph.deletes); len(deletes) > 0 && ts.meta != nil {
 		if rowByRow {
-			for _, o := range ph.deletes {
+			for _, o := range deletes {
 				if err := t.execSavepoint(ctx, tx, o, func() error { return t.execDeletes(ctx, tx, ts, sh, []*op{o}) }); err != nil {
 					return err
 				}
 			}
-		} else if err := t.execDeletes(ctx, tx, ts, sh, ph.deletes); err != nil {
+		} else if err := t.execDeletes(ctx, tx, ts, sh, deletes); err != nil {
 			return err
 		}
 	}
@@ -220,7 +230,7 @@ func (t *Task) execPhase(ctx context.Context, tx *sqlx.Tx, ts *tableState, ph *p
 	}
 	if rowByRow {
 		for _, o := range ph.writes {
-			if o.dead {
+			if !o.pending() {
 				continue
 			}
 			if err := t.execSavepoint(ctx, tx, o, func() error { return t.execWrites(ctx, tx, ts, sh, []*op{o}) }); err != nil {
@@ -230,6 +240,23 @@ func (t *Task) execPhase(ctx context.Context, tx *sqlx.Tx, ts *tableState, ph *p
 		return nil
 	}
 	return t.execWrites(ctx, tx, ts, sh, ph.writes)
+}
+
+// pendingOps returns ops without those another owner applied already.
+func pendingOps(ops []*op) []*op {
+	for i, o := range ops {
+		if !o.done {
+			continue
+		}
+		out := append([]*op(nil), ops[:i]...)
+		for _, o := range ops[i+1:] {
+			if !o.done {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	return ops
 }
 
 // execSavepoint runs f for one op under a savepoint; a data error rolls back
@@ -283,7 +310,7 @@ func (t *Task) execWrites(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *
 	var masked map[string][]*op
 	var maskOrder []string
 	for _, o := range ops {
-		if o.dead {
+		if !o.pending() {
 			continue
 		}
 		if o.skip == nil && !sh.hasOmit {
