@@ -347,7 +347,7 @@ func (t *Task) newShape(fm *fieldsMeta) (*shape, error) {
 			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
 		c.conv = conv
-		if !c.key && t.st.placeholder != "" && (c.schema.Type == schema.TypeString || c.schema.Type == schema.TypeBytes) {
+		if !c.key && t.st.placeholder != "" && mayHoldPlaceholder(c.schema) {
 			c.placeholder = true
 		}
 	}
@@ -457,12 +457,37 @@ func (t *Task) buildOp(sh *shape, kind opKind, r *schema.Record, n *normalized) 
 	return o, nil
 }
 
+// mayHoldPlaceholder reports whether a column of schema s can carry
+// Debezium's unavailable-value placeholder: strings and bytes, and arrays of
+// them, for which Debezium's PostgreSQL connector (and cdc/postgres) send a
+// one-element array holding the placeholder (text[], varchar[], uuid[],
+// bytea[]…).
+func mayHoldPlaceholder(s *schema.Schema) bool {
+	switch s.Type {
+	case schema.TypeString, schema.TypeBytes:
+		return true
+	case schema.TypeArray:
+		return s.ValueSchema != nil && (s.ValueSchema.Type == schema.TypeString || s.ValueSchema.Type == schema.TypeBytes)
+	}
+	return false
+}
+
 func (t *Task) isPlaceholder(v any) bool {
 	switch x := v.(type) {
 	case string:
 		return x == t.st.placeholder
 	case []byte:
 		return bytes.Equal(x, t.st.placeholderBytes)
+	case []any:
+		if len(x) != 1 {
+			return false
+		}
+		switch e := x[0].(type) {
+		case string:
+			return e == t.st.placeholder
+		case []byte:
+			return bytes.Equal(e, t.st.placeholderBytes)
+		}
 	}
 	return false
 }

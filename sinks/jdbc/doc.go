@@ -35,7 +35,8 @@
 // deletes by key (delete.enabled=true), t truncates (truncate.enabled=true).
 // A column holding the unavailable-value placeholder
 // (__debezium_unavailable_value, an unchanged TOASTed PostgreSQL value) is
-// left unchanged in the target.
+// left unchanged in the target; so is an array column holding a one-element
+// array of the placeholder (Debezium's form for TOASTed text[], bytea[]…).
 //
 // Errors. A lost connection, deadlock or timeout is retried max.retries times
 // with retry.backoff.ms between attempts, then Put/Flush return an error
@@ -49,7 +50,17 @@
 // topic partition is stored per table in a table of the target database
 // (exactly.once.table, default tributary_sink_offsets) inside the same
 // transaction as the rows; records at or below it are skipped, so even
-// insert mode never duplicates after a crash.
+// insert mode never duplicates after a crash. Each write transaction first
+// locks the offsets rows of its partitions (SELECT … FOR UPDATE, creating
+// missing rows) and skips what the stored offsets already cover, and the
+// stored offset only grows (GREATEST): two tasks that both believe they own
+// a partition (a rebalance, a zombie after a lost partition) serialise on its
+// row and never apply a record twice or move its offset backwards.
+//
+// Partitions. ClosePartitions (Connect's close, called by the runtime when
+// partitions are revoked or lost) drops what is still buffered for them and
+// forgets their redelivery positions: another task owns them now and
+// replays them from the committed offsets.
 //
 // Cancellation: cancelling the context of Put or Flush rolls back the open
 // transaction; buffered operations stay buffered. Stop closes the

@@ -30,8 +30,8 @@ type column struct {
 	idx    int // field index for srcKeyField/srcValueField
 	key    bool
 	conv   convFunc
-	// placeholder: a non-key string/bytes column that may carry Debezium's
-	// unavailable-value placeholder.
+	// placeholder: a non-key string/bytes column (or array of them) that
+	// may carry Debezium's unavailable-value placeholder.
 	placeholder bool
 	// inferredNull: a schemaless field that was null, so its type is
 	// unknown; never created, written only when the column exists.
