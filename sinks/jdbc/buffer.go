@@ -84,11 +84,11 @@ type phase struct {
 	truncated tp
 	truncOff  int64
 	done      bool
-	hasWrite bool // shape was set by a write (not only by deletes)
-	deletes  []*op
-	writes   []*op
-	delIdx   map[string]int
-	wrIdx    map[string]int
+	hasWrite  bool // shape was set by a write (not only by deletes)
+	deletes   []*op
+	writes    []*op
+	delIdx    map[string]int
+	wrIdx     map[string]int
 }
 
 // tableBuf is the buffered batch of one table.
