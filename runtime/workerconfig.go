@@ -100,7 +100,7 @@ func connectWorkerKeys() []string {
 		"connect.protocol", "rest.advertised.listener", "worker.sync.timeout.ms", "worker.unsync.backoff.ms",
 		"exactly.once.source.support", "config.providers", "connector.client.config.override.policy",
 		"access.control.allow.origin", "access.control.allow.methods", "admin.listeners",
-		"response.http.headers.config", "rest.extension.classes", "topic.creation.enable",
+		"response.http.headers.config", "rest.extension.classes", "rest.basic.auth.jaas.config.file", "topic.creation.enable",
 		"metrics.sample.window.ms", "metrics.num.samples", "metrics.recording.level", "metric.reporters",
 		"client.dns.lookup", "client.id", "inter.worker.key.generation.algorithm", "inter.worker.key.size",
 		"inter.worker.key.ttl.ms", "inter.worker.signature.algorithm", "inter.worker.verification.algorithms",

@@ -75,19 +75,19 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)
 	}
-	addr, err := rest.Addr(raw)
+	sec, err := rest.ParseSecurity(raw, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)
 	}
-	ln, err := rest.Listen(addr)
+	lns, err := sec.Listen()
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	defer rest.CloseAll(lns)
 	obs := standalone.NewObserver()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	h, err := distributed.New(startCtx, cfg, ln.Addr(), distributed.Options{Registry: newRegistry(), Logger: log,
-		Observer: obs, Errors: runtime.DLQErrorReporters(obs)})
+	h, err := distributed.New(startCtx, cfg, sec.AdvertisedListener(lns).Addr(), distributed.Options{Registry: newRegistry(), Logger: log,
+		Observer: obs, Errors: runtime.DLQErrorReporters(obs), AdvertisedScheme: sec.Advertised, RESTClientTLS: sec.ClientTLS})
 	cancel()
 	if err != nil {
 		return err
@@ -112,23 +112,29 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 		}
 		return m.Cluster, nil
 	}
-	srv := &http.Server{Handler: h.Handler(rest.New(opts)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	// Authentication comes first, so requests forwarded to the leader
+	// are authenticated here and carry the caller's credentials there.
+	srvCtx, srvStop := context.WithCancel(context.Background())
+	defer srvStop()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("REST API listening", "addr", ln.Addr().String(), "url", h.URL())
-	rest.WarnIfExposed(log, ln.Addr())
+	go func() { serveErr <- rest.Serve(srvCtx, sec.Handler(h.Handler(rest.New(opts))), lns) }()
+	for _, l := range lns {
+		log.Info("REST API listening", "addr", l.Addr().String(), "listener", l.URL(), "url", h.URL(), "basic_auth", sec.Auth != nil)
+	}
+	sec.WarnIfExposed(log, lns)
 
 	select {
 	case <-ctx.Done():
 		log.Info("stopping (signal received)")
 	case err = <-serveErr:
 		log.Error("REST API stopped", "err", err)
+		serveErr = nil
 	}
 	cerr := closeHerder(h, cfg)
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	_ = srv.Shutdown(sctx)
+	srvStop()
+	if serveErr != nil {
+		<-serveErr // graceful shutdown done
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

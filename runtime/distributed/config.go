@@ -76,7 +76,7 @@ func Def() *config.Def {
 			Validator: config.OneOf("eager", "compatible", "sessioned"),
 			Doc:       "Accepted for compatibility; workers speak Connect's incremental cooperative protocol (compatible)."}).
 		Define(config.Key{Name: KeyAdvertisedListener, Type: config.String, Default: "http", Importance: config.Low,
-			Validator: config.OneOf("http", "HTTP"), Doc: "The protocol other workers use to reach this one (http)."}).
+			Validator: config.OneOf("http", "HTTP", "https", "HTTPS"), Doc: "The protocol other workers use to reach this one (http or https; default: http when an http listener exists, else https)."}).
 		Define(config.Key{Name: KeyWorkerSyncTimeout, Type: config.Int, Default: 3000, Importance: config.Medium, Validator: config.AtLeast(1),
 			Doc: "How long a worker waits to read the config topic to the leader's offset before it gives up its work and rejoins."}).
 		Define(config.Key{Name: KeyExactlyOnceSource, Type: config.String, Default: "disabled", Importance: config.Low,
@@ -168,7 +168,10 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 // advertised returns the URL other workers reach this one at and its
 // worker ID (host:port, as in statuses), from rest.advertised.host.name /
 // rest.advertised.port, else the listener's address, else the host name.
-func (c *Config) advertised(listen net.Addr) (url, workerID string) {
+func (c *Config) advertised(listen net.Addr, scheme string) (url, workerID string) {
+	if scheme == "" {
+		scheme = "http"
+	}
 	raw := c.Worker.Raw
 	host := strings.TrimSpace(raw[runtime.KeyRestAdvertisedHost])
 	port := strings.TrimSpace(raw[runtime.KeyRestAdvertisedPort])
@@ -198,5 +201,5 @@ func (c *Config) advertised(listen net.Addr) (url, workerID string) {
 		port = strconv.Itoa(c.Worker.RestPort)
 	}
 	id := net.JoinHostPort(host, port)
-	return "http://" + id + "/", id
+	return scheme + "://" + id + "/", id
 }

@@ -2,6 +2,7 @@ package distributed
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,12 @@ type Options struct {
 	Converters runtime.ConverterFactory
 	Transforms runtime.TransformFactory
 	KafkaHooks []kgo.Hook
+	// AdvertisedScheme is the scheme of the advertised REST URL (http or
+	// https, rest.ParseSecurity's Advertised; default http).
+	AdvertisedScheme string
+	// RESTClientTLS, when set, is the TLS config for calls to other
+	// workers' https listeners (rest.Security's ClientTLS).
+	RESTClientTLS *tls.Config
 }
 
 // Herder is one worker of a distributed cluster: Kafka Connect's
@@ -129,7 +136,12 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	}
 	h := &Herder{cfg: cfg, conns: map[string]*connState{}, leaderCh: make(chan struct{}), owners: map[item]string{},
 		kick: make(chan struct{}, 1), httpc: &http.Client{Timeout: 100 * time.Second}}
-	h.url, h.workerID = cfg.advertised(listen)
+	if opts.RESTClientTLS != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = opts.RESTClientTLS
+		h.httpc.Transport = tr
+	}
+	h.url, h.workerID = cfg.advertised(listen, opts.AdvertisedScheme)
 	h.log = opts.Logger.With("worker_id", h.workerID)
 	h.assignor = newAssignor(cfg.ScheduledDelay)
 	h.generation.Store(-1)

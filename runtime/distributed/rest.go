@@ -40,6 +40,10 @@ type ctxKey int
 // keyLocal marks a request forwarded with forward=false: execute it here.
 const keyLocal ctxKey = 1
 
+// keyAuthorization carries the caller's Authorization header, which
+// requests forwarded on its behalf carry too (as Connect's RestClient).
+const keyAuthorization ctxKey = 2
+
 func local(ctx context.Context) bool { v, _ := ctx.Value(keyLocal).(bool); return v }
 
 // readSync brings the config (and statuses) up to date before a read, so
@@ -493,6 +497,9 @@ func (h *Herder) call(ctx context.Context, method, base, path string, q url.Valu
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if a, _ := ctx.Value(keyAuthorization).(string); a != "" {
+		req.Header.Set("Authorization", a)
+	}
 	resp, err := h.httpc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -522,6 +529,9 @@ func errorMessage(body []byte) string {
 func (h *Herder) Handler(api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fwd := r.URL.Query().Get("forward")
+		if a := r.Header.Get("Authorization"); a != "" {
+			r = r.WithContext(context.WithValue(r.Context(), keyAuthorization, a))
+		}
 		if fwd == "false" {
 			r = r.WithContext(context.WithValue(r.Context(), keyLocal, true))
 		}
@@ -599,8 +609,10 @@ func (h *Herder) proxy(w http.ResponseWriter, r *http.Request, leaderURL string)
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		req.Header.Set("Content-Type", ct)
+	for _, k := range []string{"Content-Type", "Authorization"} {
+		if v := r.Header.Get(k); v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := h.httpc.Do(req)
 	if err != nil {

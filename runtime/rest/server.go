@@ -79,9 +79,6 @@ type Server struct {
 
 	loggersMu sync.Mutex
 	loggers   map[string]loggerLevel
-
-	srvMu sync.Mutex
-	srv   *http.Server
 }
 
 type loggerLevel struct {
@@ -213,93 +210,10 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Serve answers requests on ln until ctx ends, then shuts down gracefully.
+// Serve answers requests on ln (plain http) until ctx ends, then shuts
+// down gracefully; see the package function Serve for several listeners.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// Read and write timeouts bound what a slow or stuck client can hold;
-	// the write timeout is above Connect's 90 s request timeout for herder
-	// operations.
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
-	s.srvMu.Lock()
-	s.srv = srv
-	s.srvMu.Unlock()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		<-errc
-		return nil
-	}
-}
-
-// Listen opens the REST listener on addr (see Addr).
-func Listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("REST API: listen on %s: %w", addr, err)
-	}
-	return ln, nil
-}
-
-// WarnIfExposed logs a warning when the REST API listens beyond loopback:
-// it has no authentication, so anyone who can reach the port can create
-// connectors (and through them read what the worker can read).
-func WarnIfExposed(log *slog.Logger, addr net.Addr) {
-	ta, ok := addr.(*net.TCPAddr)
-	if !ok || ta.IP.IsLoopback() {
-		return
-	}
-	log.Warn("REST API listens beyond loopback without authentication: anyone who can reach it can create, change and delete connectors; listen on 127.0.0.1 (listeners=http://127.0.0.1:8083) or restrict the port",
-		"addr", addr.String())
-}
-
-// Addr returns the address the REST API listens on, from a worker config:
-// the first http:// entry of listeners, else rest.host.name:rest.port
-// (default :8083).
-//
-// A worker config that asks for a REST extension (rest.extension.classes,
-// e.g. Connect's BasicAuthSecurityRestExtension) is refused: Tributary does
-// not implement them yet, and running without the authentication the user
-// asked for would leave the API open while looking protected.
-func Addr(worker map[string]string) (string, error) {
-	if ext := strings.TrimSpace(worker["rest.extension.classes"]); ext != "" {
-		return "", fmt.Errorf("rest.extension.classes: %s: REST extensions are not supported, and Tributary will not start without the authentication they add; remove the key and keep the REST port reachable only from trusted hosts (listeners=http://127.0.0.1:8083)", ext)
-	}
-	for _, l := range strings.Split(worker["listeners"], ",") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		rest, ok := strings.CutPrefix(strings.ToLower(l), "http://")
-		if !ok {
-			if strings.HasPrefix(strings.ToLower(l), "https://") {
-				return "", fmt.Errorf("listeners: %s: https listeners are not supported; use http:// behind a TLS proxy", l)
-			}
-			return "", fmt.Errorf("listeners: %s: want http://host:port", l)
-		}
-		rest = l[len("http://"):]
-		if _, _, err := net.SplitHostPort(rest); err != nil {
-			return "", fmt.Errorf("listeners: %s: %v", l, err)
-		}
-		return rest, nil
-	}
-	port := DefaultPort
-	if p := strings.TrimSpace(worker["rest.port"]); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || n > 65535 {
-			return "", fmt.Errorf("rest.port: Invalid value %s for configuration rest.port: Not a number of type INT", p)
-		}
-		port = n
-	}
-	return net.JoinHostPort(strings.TrimSpace(worker["rest.host.name"]), strconv.Itoa(port)), nil
+	return Serve(ctx, s, []*Listener{{Listener: ln, Scheme: "http"}})
 }
 
 // ---- responses ----

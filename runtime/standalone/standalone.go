@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -46,11 +47,11 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 	if _, err := config.NewProviders(wc.Raw); err != nil {
 		return nil, err
 	}
-	addr, err := rest.Addr(wc.Raw)
+	sec, err := rest.ParseSecurity(wc.Raw, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := rest.Listen(addr)
+	lns, err := sec.Listen()
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 	}
 	store, err := configstore.OpenFile(configstore.PathFor(wc.Raw, dataDir))
 	if err != nil {
-		ln.Close()
+		rest.CloseAll(lns)
 		return nil, err
 	}
 	a := &REST{store: store, herder: runtime.NewRESTHerder(w, store)}
@@ -84,7 +85,7 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 		return m.Cluster, nil
 	}
 	if a.admin, err = w.KafkaClient(); err != nil {
-		ln.Close()
+		rest.CloseAll(lns)
 		return nil, err
 	}
 	srv := rest.New(opts)
@@ -93,12 +94,14 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		if err := srv.Serve(sctx, ln); err != nil {
+		if err := rest.Serve(sctx, sec.Handler(srv), lns); err != nil {
 			log.Error("REST API stopped", "err", err)
 		}
 	}()
-	log.Info("REST API listening", "addr", ln.Addr().String(), "config.store", store.Path())
-	rest.WarnIfExposed(log, ln.Addr())
+	for _, l := range lns {
+		log.Info("REST API listening", "addr", l.Addr().String(), "listener", l.URL(), "basic_auth", sec.Auth != nil, "config.store", store.Path())
+	}
+	sec.WarnIfExposed(log, lns)
 
 	if err := a.herder.Restore(ctx, fromFiles, order); err != nil {
 		a.Close()
