@@ -61,17 +61,16 @@ var internalRequests = []struct {
 	method string
 	path   *regexp.Regexp
 }{
-	{http.MethodPost, regexp.MustCompile(`^/?connectors/([^/]+)/tasks/?$`)},
-	{http.MethodPut, regexp.MustCompile(`^/?connectors/[^/]+/fence/?$`)},
+	{http.MethodPost, regexp.MustCompile(`^/connectors/[^/]+/tasks/?$`)},
+	{http.MethodPut, regexp.MustCompile(`^/connectors/[^/]+/fence/?$`)},
 }
 
 // IsInternalRequest reports whether r is one of the worker-to-worker
 // requests Connect exempts from basic authentication (POST
 // /connectors/{name}/tasks, PUT /connectors/{name}/fence).
 func IsInternalRequest(r *http.Request) bool {
-	p := strings.TrimPrefix(r.URL.Path, "/")
 	for _, m := range internalRequests {
-		if r.Method == m.method && m.path.MatchString(p) {
+		if r.Method == m.method && m.path.MatchString(r.URL.Path) {
 			return true
 		}
 	}

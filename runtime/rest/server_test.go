@@ -715,7 +715,7 @@ func TestCurlSeedRequest(t *testing.T) {
 	}
 }
 
-func TestAddr(t *testing.T) {
+func TestListenerAddrs(t *testing.T) {
 	cases := []struct {
 		cfg  map[string]string
 		want string
@@ -725,17 +725,15 @@ func TestAddr(t *testing.T) {
 		{map[string]string{"rest.port": "18083", "rest.host.name": "127.0.0.1"}, "127.0.0.1:18083"},
 		{map[string]string{"listeners": "http://0.0.0.0:9000", "rest.port": "1"}, "0.0.0.0:9000"},
 		{map[string]string{"listeners": "HTTP://:9001"}, ":9001"},
+		{map[string]string{"listeners": "http://[::1]:9002"}, "[::1]:9002"},
 	}
 	for _, c := range cases {
-		got, err := Addr(c.cfg)
-		if err != nil || got != c.want {
-			t.Errorf("Addr(%v) = %q, %v; want %q", c.cfg, got, err, c.want)
+		s, err := ParseSecurity(c.cfg, nil)
+		if err != nil || len(s.Listeners) != 1 || s.Listeners[0].Addr != c.want || s.Listeners[0].Scheme != "http" {
+			t.Errorf("ParseSecurity(%v) = %+v, %v; want %q", c.cfg, s, err, c.want)
 		}
 	}
-	if _, err := Addr(map[string]string{"listeners": "https://:8443"}); err == nil {
-		t.Error("https accepted")
-	}
-	if _, err := Addr(map[string]string{"rest.port": "x"}); err == nil {
+	if _, err := ParseSecurity(map[string]string{"rest.port": "x"}, nil); err == nil {
 		t.Error("bad port accepted")
 	}
 }
@@ -787,29 +785,31 @@ func TestWritesRequireJSON(t *testing.T) {
 	}
 }
 
-// TestRestExtensionsRefused: a worker config that asks for Connect's basic
-// auth extension must not start an open REST API that looks protected.
-func TestRestExtensionsRefused(t *testing.T) {
-	_, err := Addr(map[string]string{"listeners": "http://127.0.0.1:8083",
-		"rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"})
-	if err == nil || !strings.Contains(err.Error(), "rest.extension.classes") {
-		t.Fatalf("want an error naming rest.extension.classes, got %v", err)
-	}
-	if a, err := Addr(map[string]string{"listeners": "http://127.0.0.1:8083", "rest.extension.classes": " "}); err != nil || a != "127.0.0.1:8083" {
-		t.Fatalf("empty rest.extension.classes: %q %v", a, err)
-	}
-}
-
 func TestWarnIfExposed(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8083})
-	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv6loopback, Port: 8083})
+	open := &Security{}
+	ln := func(ip net.IP) []*Listener {
+		return []*Listener{{Listener: fakeListener{&net.TCPAddr{IP: ip, Port: 8083}}, Scheme: "http"}}
+	}
+	open.WarnIfExposed(log, ln(net.IPv4(127, 0, 0, 1)))
+	open.WarnIfExposed(log, ln(net.IPv6loopback))
 	if buf.Len() != 0 {
 		t.Fatalf("loopback warned: %s", buf.String())
 	}
-	WarnIfExposed(log, &net.TCPAddr{IP: net.IPv4zero, Port: 8083})
+	open.WarnIfExposed(log, ln(net.IPv4zero))
 	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "without authentication") {
 		t.Fatalf("0.0.0.0 not warned: %q", buf.String())
 	}
+	buf.Reset()
+	(&Security{Auth: &BasicAuth{}}).WarnIfExposed(log, ln(net.IPv4zero))
+	if strings.Contains(buf.String(), "without authentication") || !strings.Contains(buf.String(), "plain http") {
+		t.Fatalf("basic auth over http: %q", buf.String())
+	}
 }
+
+type fakeListener struct{ addr net.Addr }
+
+func (f fakeListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (f fakeListener) Close() error              { return nil }
+func (f fakeListener) Addr() net.Addr            { return f.addr }
