@@ -10,6 +10,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/jmoiron/sqlx"
+
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // Flavor is the SQL dialect family of a connection.
@@ -80,7 +82,7 @@ func QuoteKV(v string) string {
 func parseMySQLURL(s, user, password string) (*Conn, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("connection.url: %w", err)
+		return nil, fmt.Errorf("connection.url: %w", config.RedactURLError(err))
 	}
 	cfg := mysql.NewConfig()
 	cfg.Net = "tcp"
@@ -122,7 +124,7 @@ func mysqlConn(cfg *mysql.Config, user, password string) *Conn {
 func parsePostgresURL(s, user, password string) (*Conn, error) {
 	u, err := url.Parse(strings.Replace(s, "postgresql://", "postgres://", 1))
 	if err != nil {
-		return nil, fmt.Errorf("connection.url: %w", err)
+		return nil, fmt.Errorf("connection.url: %w", config.RedactURLError(err))
 	}
 	q := u.Query()
 	var uname, pw string
@@ -177,16 +179,9 @@ func splitHostPort(addr string, def int) (string, int) {
 	return host, port
 }
 
-func redactURL(s string) string {
-	if i := strings.Index(s, "password="); i >= 0 {
-		j := strings.IndexAny(s[i:], "&; ")
-		if j < 0 {
-			return s[:i] + "password=[hidden]"
-		}
-		return s[:i] + "password=[hidden]" + s[i+j:]
-	}
-	return s
-}
+// redactURL hides every password inside a connection URL or DSN (userinfo
+// and password parameters).
+func redactURL(s string) string { return config.RedactURL(s) }
 
 // Open opens the database with sqlx, retrying attempts times with backoff
 // (connection.attempts / connection.backoff.ms), and checks it with a ping.

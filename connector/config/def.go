@@ -205,7 +205,7 @@ func redact(k *Key, s string) string {
 	if k.Type == Password {
 		return HiddenValue
 	}
-	return s
+	return RedactURL(s)
 }
 
 // Unknown returns the keys of raw that d does not declare, sorted.
@@ -316,7 +316,7 @@ func (d *Def) Redacted(raw map[string]string) map[string]string {
 		if key, ok := d.index[k]; ok && key.Type == Password {
 			val = HiddenValue
 		}
-		out[k] = val
+		out[k] = RedactURL(val)
 	}
 	return out
 }

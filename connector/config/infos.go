@@ -164,6 +164,7 @@ func (d *Def) Infos(name string, raw map[string]string, extra Errors) ConfigInfo
 			if k.Type == Password && !IsReference(s) {
 				s = HiddenValue
 			}
+			s = RedactURL(s)
 			val.Value = &s
 		} else if s, ok := FormatValue(k.Type, k.Default); ok {
 			val.Value = &s
@@ -191,6 +192,7 @@ func (d *Def) Infos(name string, raw map[string]string, extra Errors) ConfigInfo
 		for i, key := range sortedUnique(unknown) {
 			val := ConfigValueInfo{Name: key, RecommendedValues: []string{}, Errors: []string{}, Visible: true}
 			if s, ok := raw[key]; ok {
+				s = RedactURL(s)
 				val.Value = &s
 			}
 			val.Errors = append(val.Errors, byKey[key]...)

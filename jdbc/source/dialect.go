@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // tableID names a table: Catalog is the MySQL database, Schema the
@@ -116,7 +118,7 @@ func sessionDSN(c *jdbc.Conn, zoneName string, zone *time.Location) (string, err
 		if strings.Contains(c.DSN, "://") {
 			u, err := url.Parse(c.DSN)
 			if err != nil {
-				return "", fmt.Errorf("connection.url: %w", err)
+				return "", fmt.Errorf("connection.url: %w", config.RedactURLError(err))
 			}
 			q := u.Query()
 			q.Set("timezone", tz)

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	handle := func(method, path string, fn func(w http.ResponseWriter, r *http.Request) error) {
 		paths[path] = true
 		s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+			r = r.WithContext(context.WithValue(r.Context(), secretsKey{}, &secretSet{}))
 			if err := fn(w, r); err != nil {
 				s.writeError(w, r, err)
 			}
@@ -233,8 +234,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) error {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := s.classify(r, err)
+	// Whatever a message quotes (a URL parse error, a driver's error, an
+	// invalid value) never shows a secret the request or the stored
+	// config holds.
+	msg = scrub(r.Context(), msg)
 	if code >= 500 {
-		s.log.Error("rest request failed", "method", r.Method, "path", r.URL.Path, "status", code, "error", err)
+		s.log.Error("rest request failed", "method", r.Method, "path", r.URL.Path, "status", code, "error", msg)
 	}
 	_ = writeJSON(w, code, ErrorMessage{ErrorCode: code, Message: msg})
 }
@@ -360,15 +365,17 @@ func isSecret(def *config.Def, key string) bool {
 	return false
 }
 
-// Redact returns cfg with secret values replaced by [hidden] (config
-// provider references are not secrets and are kept).
+// Redact returns cfg with secret values replaced by [hidden], and the
+// passwords inside other values (URL userinfo, password= parameters of JDBC
+// URLs and DSNs) too (config provider references are not secrets and are
+// kept).
 func Redact(def *config.Def, cfg map[string]string) map[string]string {
 	out := make(map[string]string, len(cfg))
 	for k, v := range cfg {
 		if isSecret(def, k) && !config.IsReference(strings.TrimSpace(v)) {
 			v = config.HiddenValue
 		}
-		out[k] = v
+		out[k] = config.RedactURL(v)
 	}
 	return out
 }
@@ -430,7 +437,7 @@ func (s *Server) listConnectors(w http.ResponseWriter, r *http.Request) error {
 			switch e {
 			case "status":
 				var st ConnectorStatus
-				if st, err = s.h.ConnectorStatus(ctx, n); err == nil {
+				if st, err = s.status(ctx, n); err == nil {
 					m["status"] = st
 				}
 			case "info":
@@ -464,6 +471,7 @@ func (s *Server) connectorInfo(ctx context.Context, name string) (ConnectorInfo,
 		return ConnectorInfo{}, err
 	}
 	def, typ := s.defFor(ctx, cfg)
+	noteSecrets(ctx, def, cfg)
 	if typ == "" {
 		if st, err := s.h.ConnectorStatus(ctx, name); err == nil {
 			typ = st.Type
@@ -494,6 +502,10 @@ func (s *Server) createConnector(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg, _, err := stringMap(req.Config, "config")
 	if err != nil {
+		return err
+	}
+	noteSecrets(r.Context(), nil, cfg)
+	if err := refuseHidden(cfg); err != nil {
 		return err
 	}
 	if name == "" {
@@ -595,6 +607,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteSecrets(r.Context(), nil, cfg)
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	return s.put(ctx, w, name, cfg)
@@ -606,6 +619,7 @@ func (s *Server) patchConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteSecrets(r.Context(), nil, patch)
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	cur, err := s.h.ConnectorConfig(ctx, name)
@@ -636,15 +650,14 @@ func (s *Server) put(ctx context.Context, w http.ResponseWriter, name string, cf
 	cfg["name"] = name
 	if old, ok := s.existing(ctx, name); ok {
 		// A config read back from GET carries [hidden] for secrets: keep
-		// the stored values for those.
+		// the stored values for those, while they go where they went.
 		oldDef, _ := s.defFor(ctx, old)
-		for k, v := range cfg {
-			if v == config.HiddenValue && isSecret(oldDef, k) {
-				if ov, ok := old[k]; ok {
-					cfg[k] = ov
-				}
-			}
+		noteSecrets(ctx, oldDef, old)
+		if err := restoreHidden(oldDef, old, cfg); err != nil {
+			return err
 		}
+	} else if err := refuseHidden(cfg); err != nil {
+		return err
 	}
 	def, _, err := s.checkConfig(ctx, cfg)
 	if err != nil {
@@ -685,7 +698,7 @@ func (s *Server) deleteConnector(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	st, err := s.h.ConnectorStatus(ctx, r.PathValue("name"))
+	st, err := s.status(ctx, r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -731,7 +744,7 @@ func (s *Server) getTaskStatus(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	name := r.PathValue("name")
-	st, err := s.h.ConnectorStatus(ctx, name)
+	st, err := s.status(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -1078,6 +1091,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteSecrets(r.Context(), nil, cfg)
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	pdef, _, err := s.h.ConfigDef(ctx, plugin)
@@ -1140,7 +1154,8 @@ func (s *Server) validateConfig(ctx context.Context, cfg map[string]string) (con
 		def = def.Merge(topics.Def())
 		errs = append(errs, topics.Validate(cfg)...)
 	}
-	return def.Infos(class, cfg, errs), def, typ, nil
+	noteSecrets(ctx, def, cfg)
+	return redactInfos(ctx, def, def.Infos(class, cfg, errs)), def, typ, nil
 }
 
 // ---- handlers: loggers ----

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -143,6 +144,10 @@ func (h *memHerder) ConnectorStatus(_ context.Context, name string) (ConnectorSt
 			ts := TaskState{ID: i, State: c.target, WorkerID: "host:8083"}
 			if c.failed[i] {
 				ts.State, ts.Trace = StateFailed, "org.apache.kafka.connect.errors.ConnectException: boom"
+				if u := c.cfg["connection.url"]; u != "" {
+					// as a driver error quoting its connection string
+					ts.Trace += ": cannot connect to " + u + " as " + c.cfg["connection.password"]
+				}
 			}
 			st.Tasks = append(st.Tasks, ts)
 		}
@@ -157,6 +162,9 @@ func (h *memHerder) PutConnectorConfig(_ context.Context, name string, cfg map[s
 	c, exists := h.conns[name]
 	if exists && !allowReplace {
 		return false, fmt.Errorf("connector %s: %w", name, ErrExists)
+	}
+	if cfg["test.fail.put"] == "true" {
+		return false, fmt.Errorf("writing config of %s to %s failed", name, cfg["connection.url"])
 	}
 	n := 1
 	fmt.Sscan(cfg["tasks.max"], &n)
@@ -276,6 +284,12 @@ func (h *memHerder) Validate(ctx context.Context, cfg map[string]string) (config
 	}
 	_, perr := def.Parse(cfg)
 	errs, _ := perr.(config.Errors)
+	if u, ok := cfg["connection.url"]; ok {
+		// as a connector that wraps url.Parse's error, which quotes the URL
+		if _, err := url.Parse(strings.TrimPrefix(u, "jdbc:")); err != nil {
+			errs = append(errs, config.KeyError{Key: "connection.url", Message: "connection.url: " + err.Error()})
+		}
+	}
 	known := []string{"", "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter", "org.apache.kafka.connect.converters.ByteArrayConverter"}
 	for _, k := range []string{"key.converter", "value.converter"} {
 		if v, ok := cfg[k]; ok && !slices.Contains(known, v) {

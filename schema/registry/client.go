@@ -61,7 +61,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		raw = strings.TrimSpace(raw)
 		u, err := url.Parse(raw)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("registry: invalid schema registry URL %q", raw)
+			return nil, fmt.Errorf("registry: invalid schema registry URL %q", withoutUserinfo(raw))
 		}
 		if u.User != nil {
 			if user == "" {
@@ -177,4 +177,22 @@ func (c *Client) Latest(ctx context.Context, subject string) (id int, schemaText
 	c.byID[ss.ID] = ss.Schema.Schema
 	c.mu.Unlock()
 	return ss.ID, ss.Schema.Schema, nil
+}
+
+// withoutUserinfo hides the user and password of a URL that did not parse
+// (scheme://user:password@host…), for error messages.
+func withoutUserinfo(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		return raw[:i+3] + "[hidden]@" + rest[at+1:]
+	}
+	return raw
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/connector/config"
 )
 
 // store is the S3 bucket the task writes to (minio-go client).
@@ -32,7 +33,7 @@ func newStore(s *settings) (*store, error) {
 	if s.storeURL != "" {
 		u, err := url.Parse(s.storeURL)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", KeyStoreURL, err)
+			return nil, fmt.Errorf("%s: %w", KeyStoreURL, config.RedactURLError(err))
 		}
 		endpoint, secure = u.Host, u.Scheme == "https"
 		lookup = minio.BucketLookupDNS
