@@ -117,7 +117,7 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 	srvCtx, srvStop := context.WithCancel(context.Background())
 	defer srvStop()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- rest.Serve(srvCtx, sec.Handler(h.Handler(rest.New(opts))), lns) }()
+	go func() { serveErr <- rest.Serve(srvCtx, sec.Handler(h.Handler(rest.New(opts))), lns, log) }()
 	for _, l := range lns {
 		log.Info("REST API listening", "addr", l.Addr().String(), "listener", l.URL(), "url", h.URL(), "basic_auth", sec.Auth != nil)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/logging"
 	"github.com/tributary-cdc/tributary/quickstart"
 	"github.com/tributary-cdc/tributary/runtime"
+	"github.com/tributary-cdc/tributary/runtime/rest"
 	"github.com/tributary-cdc/tributary/runtime/standalone"
 )
 
@@ -192,6 +193,8 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	} else if _, err := runtime.ParseWorkerConfig(raw); err != nil {
 		report(args[0], err)
 	} else if err := validateDistributed(raw); err != nil { // distributed.go
+		report(args[0], err)
+	} else if _, err := rest.ParseSecurity(raw, os.Getenv); err != nil { // listeners, TLS, basic auth
 		report(args[0], err)
 	} else if unknown := unknownWorkerKeys(raw); len(unknown) > 0 {
 		fmt.Fprintf(stdout, "%s: warning: unknown keys: %s\n", args[0], strings.Join(unknown, ", "))

@@ -108,7 +108,7 @@ func startSecureWorker(t *testing.T, brokers string, extra map[string]string) *t
 	tw := &testWorker{h: h, url: h.URL(), cancel: scancel, done: make(chan struct{})}
 	go func() {
 		defer close(tw.done)
-		_ = rest.Serve(sctx, sec.Handler(h.Handler(rest.New(h.RESTOptions()))), lns)
+		_ = rest.Serve(sctx, sec.Handler(h.Handler(rest.New(h.RESTOptions()))), lns, nil)
 	}()
 	t.Cleanup(func() { tw.stop() })
 	return tw

@@ -185,9 +185,16 @@ func (s *Security) Handler(h http.Handler) http.Handler {
 // shuts down gracefully. Read and write timeouts bound what a slow or stuck
 // client can hold; the write timeout is above Connect's 90 s request
 // timeout for herder operations.
-func Serve(ctx context.Context, h http.Handler, lns []*Listener) error {
+//
+// The server's own errors (failed TLS handshakes: a client without a
+// certificate, one that does not trust ours) go to log at DEBUG; nil
+// discards them.
+func Serve(ctx context.Context, h http.Handler, lns []*Listener, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func() { errc <- srv.Serve(ln) }()

@@ -39,7 +39,7 @@ func startSecure(t *testing.T, worker map[string]string, env map[string]string) 
 	srv := New(Options{Herder: h, Registry: h.reg, Metrics: http.NotFoundHandler()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, sec.Handler(srv), lns) }()
+	go func() { done <- Serve(ctx, sec.Handler(srv), lns, nil) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return lns
 }

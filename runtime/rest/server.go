@@ -214,7 +214,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Serve answers requests on ln (plain http) until ctx ends, then shuts
 // down gracefully; see the package function Serve for several listeners.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return Serve(ctx, s, []*Listener{{Listener: ln, Scheme: "http"}})
+	return Serve(ctx, s, []*Listener{{Listener: ln, Scheme: "http"}}, s.log)
 }
 
 // ---- responses ----

@@ -94,7 +94,7 @@ func StartREST(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w *run
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		if err := rest.Serve(sctx, sec.Handler(srv), lns); err != nil {
+		if err := rest.Serve(sctx, sec.Handler(srv), lns, log); err != nil {
 			log.Error("REST API stopped", "err", err)
 		}
 	}()
