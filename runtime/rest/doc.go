@@ -29,8 +29,20 @@
 //
 // Values of PASSWORD keys (and of well-known Kafka client secrets such as
 // *.ssl.key.password or *.sasl.jaas.config) are shown as [hidden] in every
-// response; a PUT that sends [hidden] back for such a key keeps the stored
-// value. Config provider references (${env:…}, ${file:…}) are stored and
+// response, and so are passwords inside other values (URL userinfo,
+// password= parameters of JDBC URLs and DSNs); error messages are scrubbed
+// of the secrets of the configs a request touched. A PUT that sends
+// [hidden] back keeps the stored secret only while no key deciding where
+// it is sent (URL, host, port, user, database, bootstrap servers…) changed.
+//
+// Security (ParseSecurity, from a worker config, as Connect): listeners
+// lists http:// and https:// listeners; the https ones use the
+// listeners.https.ssl.* keys (else ssl.*) with PEM, PKCS12 or JKS stores
+// and ssl.client.auth for mutual TLS; rest.extension.classes naming
+// Connect's BasicAuthSecurityRestExtension turns on basic authentication
+// against the users file of the JAAS file's KafkaConnect section
+// (-Djava.security.auth.login.config in KAFKA_OPTS, or
+// rest.basic.auth.jaas.config.file). Config provider references (${env:…}, ${file:…}) are stored and
 // shown as written; the worker resolves them when a connector or task starts.
 //
 // Configs are validated here before they reach the Herder, so a bad config
