@@ -122,6 +122,9 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 		log.Info("REST API listening", "addr", l.Addr().String(), "listener", l.URL(), "url", h.URL(), "basic_auth", sec.Auth != nil)
 	}
 	sec.WarnIfExposed(log, lns)
+	if sec.Auth != nil {
+		log.Warn("basic authentication is on, but as in Connect the workers' internal POST /connectors/{name}/tasks passes without credentials, and Tributary does not sign it yet (KIP-507 inter.worker.* keys): keep the REST port reachable only from the workers and trusted clients")
+	}
 
 	select {
 	case <-ctx.Done():
