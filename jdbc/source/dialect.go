@@ -240,6 +240,34 @@ func (d dialect) clockAndOldestTx(ctx context.Context, db *sqlx.DB) (time.Time, 
 	return now, nil, nil
 }
 
+// checkSafeWindowAccess makes sure the safe windows can see every open
+// transaction. PostgreSQL shows other users' xact_start in pg_stat_activity
+// only to superusers and members of pg_read_all_stats; without that the
+// window would silently guard nothing, so the task refuses to start.
+// MySQL/MariaDB: SHOW ENGINE INNODB STATUS needs PROCESS, and is tried once.
+func (d dialect) checkSafeWindowAccess(ctx context.Context, db *sqlx.DB) error {
+	if d.flavor == jdbc.MySQL {
+		if _, _, err := d.mysqlClockAndOldestTx(ctx, db); err != nil {
+			return fmt.Errorf("timestamp.safe.window.enable / incrementing.safe.window.enable: %w (GRANT PROCESS ON *.* TO the connector's user)", err)
+		}
+		return nil
+	}
+	var user string
+	var allowed bool
+	q := `SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+	        OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')`
+	if err := db.QueryRowContext(ctx, q).Scan(&user, &allowed); err != nil {
+		return fmt.Errorf("timestamp.safe.window.enable / incrementing.safe.window.enable: check access to pg_stat_activity: %w", err)
+	}
+	if !allowed {
+		return fmt.Errorf("timestamp.safe.window.enable / incrementing.safe.window.enable: user %q cannot see other sessions' transactions in pg_stat_activity, so the safe window would guard nothing: GRANT pg_read_all_stats TO %s (or turn the safe window off)", user, quoteIdent(user))
+	}
+	return nil
+}
+
+// quoteIdent quotes a PostgreSQL identifier for a message users paste.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
 var (
 	innodbTrxRE    = regexp.MustCompile(`^---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(\d+) sec`)
 	innodbThreadRE = regexp.MustCompile(`^(?:MySQL|MariaDB) thread id (\d+),`)

@@ -77,6 +77,12 @@ func (t *SourceTask) Start(ctx context.Context, cfg map[string]string, tc connec
 	if err != nil {
 		return err
 	}
+	if c.safeTimestamp || c.safeIncrement {
+		if err := t.d.checkSafeWindowAccess(ctx, t.db); err != nil {
+			t.db.Close()
+			return err
+		}
+	}
 	t.conv = converter{d: t.d, granularity: c.granularity}
 	t.queriers = map[string]*querier{}
 	if c.queryMode() {
