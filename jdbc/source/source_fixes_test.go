@@ -168,7 +168,7 @@ func TestIncrementingSafeWindowPastSlack(t *testing.T) {
 		}
 		pollFor(t, task, 200*time.Millisecond) // the window notes what was read, and when
 		time.Sleep(mysqlTrxSlack + 500*time.Millisecond)
-		pollFor(t, task, 300*time.Millisecond) // window steps with the transaction still open
+		pollFor(t, task, 300*time.Millisecond)                                   // window steps with the transaction still open
 		f.exec(t, `INSERT INTO orders (name, updated_at) VALUES ('more', $NOW)`) // id 4
 		got := pollUntil(t, task, 1, 5*time.Second)
 		if !eqInts(ids(got), []int64{4}) {
