@@ -58,7 +58,7 @@ func ParseURL(raw, user, password string) (*Conn, error) {
 	case strings.Contains(s, "@tcp(") || strings.Contains(s, "@unix(") || strings.HasPrefix(s, "tcp("):
 		cfg, err := mysql.ParseDSN(s)
 		if err != nil {
-			return nil, fmt.Errorf("connection.url: %w", err)
+			return nil, fmt.Errorf("connection.url: %w", config.RedactURLError(err))
 		}
 		return mysqlConn(cfg, user, password), nil
 	case strings.Contains(s, "dbname=") || strings.Contains(s, "host="):

@@ -101,7 +101,7 @@ func sessionDSN(c *jdbc.Conn, zoneName string, zone *time.Location) (string, err
 	case jdbc.MySQL:
 		cfg, err := mysql.ParseDSN(c.DSN)
 		if err != nil {
-			return "", fmt.Errorf("connection.url: %w", err)
+			return "", fmt.Errorf("connection.url: %w", config.RedactURLError(err))
 		}
 		if cfg.Params == nil {
 			cfg.Params = map[string]string{}
