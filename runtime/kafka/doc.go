@@ -26,10 +26,10 @@
 // (empty or "embedded"). StartEmbedded runs franz-go's kfake in-process: one
 // broker on 127.0.0.1:<embedded.broker.port>, persisted under
 // embedded.broker.data.dir, topics auto-created with one partition (Kafka's
-// num.partitions default), compaction every second. A restart on the same
-// directory, graceful or after kill -9, keeps topics, records and committed
-// group offsets; outside clients such as kcat can connect to it. kfake
-// listens on 127.0.0.1 only.
+// num.partitions default), no compaction, retention every 5 minutes. A
+// restart on the same directory, graceful or after kill -9, keeps topics,
+// records and committed group offsets; outside clients such as kcat can
+// connect to it. kfake listens on 127.0.0.1 only.
 //
 // Durability: a produce is acknowledged only after its batch was written and
 // fsynced to the partition's segment file (kfake's SyncWrites), so a process
@@ -39,6 +39,9 @@
 // it is off, and a Metadata control creates missing topics through
 // Cluster.CreateTopic, the persisted path. Topic names are validated as
 // Kafka's Topic.validate does (ValidateTopicName; INVALID_TOPIC_EXCEPTION).
+// Compaction is off because kfake compacts by deleting a partition's segment
+// files and writing the kept batches anew, which a crash in between turns
+// into lost records; compacted topics therefore keep every record.
 // What kfake cannot make safe: it ignores fsync errors and does not fsync
 // directories, so a power cut (not a process crash) may lose a topic or
 // segment file created just before; and it only logs a failed topics.json

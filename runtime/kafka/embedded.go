@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -52,7 +53,21 @@ type Embedded struct {
 
 	mu     sync.Mutex
 	failed error // set once a topics.json write failed
+
+	stop      chan struct{} // closed by Close: ends the retention goroutine
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
+
+// compactionOffMs is log.cleaner.backoff.ms for the embedded broker: 100
+// years, so kfake's compaction ticker never fires (a longer interval would
+// overflow time.Duration).
+const compactionOffMs = "3153600000000"
+
+// RetentionCheckInterval is how often the embedded broker applies
+// retention.ms and retention.bytes (Kafka's log.retention.check.interval.ms
+// default).
+const RetentionCheckInterval = 5 * time.Minute
 
 // StartEmbedded starts the embedded broker.
 //
@@ -65,6 +80,12 @@ type Embedded struct {
 // (ValidateTopicName) in Metadata and CreateTopics requests; an invalid name
 // is answered with INVALID_TOPIC_EXCEPTION.
 //
+// Compaction is off (cleanup.policy=compact topics keep every record): kfake
+// compacts by deleting a partition's segment files and rewriting them in
+// place, which a crash in the middle turns into lost records. Retention
+// (retention.ms, retention.bytes), which only drops whole segments, runs
+// every RetentionCheckInterval.
+//
 // On a data directory left by an older version, partition directories of
 // topics missing from topics.json (auto-created topics, which that version
 // never persisted) are added back to it before the broker loads, so their
@@ -74,12 +95,16 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Embedded{log: log}
+	e := &Embedded{log: log, stop: make(chan struct{})}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.Ports(cfg.Port),
 		kfake.DefaultNumPartitions(1),
-		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "1000"}),
+		// No compaction: kfake compacts a partition by deleting its segment
+		// files and writing the kept batches anew in place, so a crash in
+		// between loses acknowledged records. Retention runs on our own
+		// ticker (Cluster.ApplyRetention), which drops whole segments only.
+		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": compactionOffMs}),
 		kfake.ClusterID("tributary-embedded"),
 		kfake.WithLogger(kfakeLogger{e}),
 	}
@@ -110,6 +135,8 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	c.ControlKey(int16(kmsg.Metadata), e.onMetadata)
 	c.ControlKey(int16(kmsg.CreateTopics), e.onCreateTopics)
+	e.wg.Add(1)
+	go e.retention()
 	log.Info("embedded broker started", "addrs", c.ListenAddrs(), "data_dir", cfg.DataDir)
 	return e, nil
 }
@@ -117,8 +144,25 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 // Addrs returns the broker's host:port addresses (bootstrap.servers).
 func (e *Embedded) Addrs() []string { return e.c.ListenAddrs() }
 
-// Cluster exposes the kfake cluster (tests: Compact, GroupInfo…).
+// Cluster exposes the kfake cluster (tests: GroupInfo…). Its Compact is not
+// crash-safe (see StartEmbedded).
 func (e *Embedded) Cluster() *kfake.Cluster { return e.c }
+
+// retention applies retention.ms and retention.bytes every
+// RetentionCheckInterval until Close.
+func (e *Embedded) retention() {
+	defer e.wg.Done()
+	tick := time.NewTicker(RetentionCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-tick.C:
+			e.c.ApplyRetention()
+		}
+	}
+}
 
 // Err returns ErrEmbeddedStorage (wrapping the cause) once the broker failed
 // to persist its topics, nil before.
@@ -128,8 +172,15 @@ func (e *Embedded) Err() error {
 	return e.failed
 }
 
-// Close stops the broker, flushing its data to disk.
-func (e *Embedded) Close() { e.c.Close() }
+// Close stops the broker, flushing its data to disk. It may be called more
+// than once.
+func (e *Embedded) Close() {
+	e.closeOnce.Do(func() {
+		close(e.stop)
+		e.wg.Wait()
+	})
+	e.c.Close()
+}
 
 // onMetadata creates the requested topics that do not exist yet, when the
 // request allows auto-creation (always below v4, as in Kafka), through

@@ -367,3 +367,45 @@ func BenchmarkEmbeddedProduce(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// kfake compacts by deleting a partition's segment files and writing the kept
+// batches anew: a crash in between loses acknowledged records, so the
+// embedded broker does not compact. A compacted topic keeps every record and
+// its segment file is never replaced (the same inode after kfake's former
+// one-second compaction interval passed twice).
+func TestEmbeddedNeverRewritesSegments(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "broker")
+	e := startEmbedded(t, dir)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := EnsureTopics(ctx, cl, Compacted("state", 1, -1)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"v1", "v2", "v3"}
+	for _, v := range want { // one batch each, same key
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "state", Key: []byte("k"), Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seg := filepath.Join(dir, "partitions", "state-0", "0.dat")
+	before, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	after, err := os.Stat(seg)
+	if err != nil {
+		t.Fatalf("segment gone: %v", err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("the segment file was replaced (compacted in place)")
+	}
+	if got := readAll(ctx, t, e, "state"); !equal(got, want) {
+		t.Errorf("state holds %q, want %q", got, want)
+	}
+}
