@@ -6,19 +6,13 @@ package rest
 // (all or nothing, as AbstractConfig.valuesWithPrefixAllOrNothing).
 
 import (
-	"bytes"
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
-	keystore "github.com/pavlo-v-chernykh/keystore-go/v4"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 )
 
 // HTTPSPrefix prefixes the ssl.* keys of the https listeners.
@@ -137,18 +131,7 @@ func (s sslSettings) clientTLS() (*tls.Config, error) {
 	case !set || alg == "https":
 	case alg == "":
 		// Verify the chain against the trust store, not the host name.
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("tls: the server sent no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter})
-			return err
-		}
+		tlsstore.VerifyChainOnly(cfg, pool, "worker TLS")
 	default:
 		return nil, fmt.Errorf("%s: Invalid value %s: want https or empty", s.name(KeySSLEndpointIDAlgorithm), alg)
 	}
@@ -208,190 +191,38 @@ func (s sslSettings) base() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// store is the key store (key) or trust store as tlsstore reads it.
+func (s sslSettings) store(trust bool) tlsstore.Store {
+	if trust {
+		return tlsstore.Store{Type: s.get(KeySSLTruststoreType), Location: s.get(KeySSLTruststoreLocation),
+			Password: s.vals[KeySSLTruststorePassword], Inline: s.vals[KeySSLTruststoreCerts],
+			Names: tlsstore.Names{Type: s.name(KeySSLTruststoreType), Location: s.name(KeySSLTruststoreLocation),
+				Password: s.name(KeySSLTruststorePassword), Inline: s.name(KeySSLTruststoreCerts)}}
+	}
+	st := tlsstore.Store{Type: s.get(KeySSLKeystoreType), Location: s.get(KeySSLKeystoreLocation),
+		Password: s.vals[KeySSLKeystorePassword], KeyPassword: s.vals[KeySSLKeyPassword],
+		Names: tlsstore.Names{Type: s.name(KeySSLKeystoreType), Location: s.name(KeySSLKeystoreLocation),
+			Password: s.name(KeySSLKeystorePassword), KeyPassword: s.name(KeySSLKeyPassword), Inline: s.name(KeySSLKeystoreKey)}}
+	if key := s.vals[KeySSLKeystoreKey]; strings.TrimSpace(key) != "" {
+		st.Inline = key + "\n" + s.vals[KeySSLKeystoreChain]
+	}
+	return st
+}
+
 // keyPair loads the key store (nil when none is configured).
 func (s sslSettings) keyPair() (*tls.Certificate, error) {
-	typ := strings.ToUpper(s.get(KeySSLKeystoreType))
-	loc := s.get(KeySSLKeystoreLocation)
-	if key := s.vals[KeySSLKeystoreKey]; strings.TrimSpace(key) != "" {
-		if typ != "PEM" {
-			return nil, fmt.Errorf("%s needs %s=PEM", s.name(KeySSLKeystoreKey), s.name(KeySSLKeystoreType))
-		}
-		return pemKeyPair([]byte(key+"\n"+s.vals[KeySSLKeystoreChain]), s.name(KeySSLKeystoreKey))
+	st := s.store(false)
+	if st.Inline != "" && strings.ToUpper(st.Type) != tlsstore.PEM {
+		return nil, fmt.Errorf("%s needs %s=PEM", s.name(KeySSLKeystoreKey), s.name(KeySSLKeystoreType))
 	}
-	if loc == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(loc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name(KeySSLKeystoreLocation), err)
-	}
-	storePass := s.vals[KeySSLKeystorePassword]
-	keyPass := s.vals[KeySSLKeyPassword]
-	if keyPass == "" {
-		keyPass = storePass
-	}
-	switch typ {
-	case "PEM":
-		return pemKeyPair(data, s.name(KeySSLKeystoreLocation))
-	case "", "JKS", "PKCS12":
-		// Java's JKS and PKCS12 key stores each read the other format too
-		// (keystore.type.compat), so the file's magic number decides.
-		if isJKS(data) {
-			return jksKeyPair(data, storePass, keyPass, s.name(KeySSLKeystoreLocation))
-		}
-		key, leaf, chain, err := pkcs12.DecodeChain(data, storePass)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading PKCS12 key store %s (check %s): %w", s.name(KeySSLKeystoreLocation), loc, s.name(KeySSLKeystorePassword), err)
-		}
-		c := &tls.Certificate{PrivateKey: key, Leaf: leaf, Certificate: [][]byte{leaf.Raw}}
-		for _, ca := range chain {
-			c.Certificate = append(c.Certificate, ca.Raw)
-		}
-		return c, nil
-	default:
-		return nil, fmt.Errorf("%s: Invalid value %s: want PEM, PKCS12 or JKS", s.name(KeySSLKeystoreType), typ)
-	}
+	return st.KeyPair()
 }
 
 // trustPool loads the trust store (nil when none is configured).
 func (s sslSettings) trustPool() (*x509.CertPool, error) {
-	typ := strings.ToUpper(s.get(KeySSLTruststoreType))
-	if inline := s.vals[KeySSLTruststoreCerts]; strings.TrimSpace(inline) != "" {
-		if typ != "PEM" {
-			return nil, fmt.Errorf("%s needs %s=PEM", s.name(KeySSLTruststoreCerts), s.name(KeySSLTruststoreType))
-		}
-		return pemPool([]byte(inline), s.name(KeySSLTruststoreCerts))
+	st := s.store(true)
+	if strings.TrimSpace(st.Inline) != "" && strings.ToUpper(st.Type) != tlsstore.PEM {
+		return nil, fmt.Errorf("%s needs %s=PEM", s.name(KeySSLTruststoreCerts), s.name(KeySSLTruststoreType))
 	}
-	loc := s.get(KeySSLTruststoreLocation)
-	if loc == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(loc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name(KeySSLTruststoreLocation), err)
-	}
-	pass := s.vals[KeySSLTruststorePassword]
-	switch typ {
-	case "PEM":
-		return pemPool(data, s.name(KeySSLTruststoreLocation))
-	case "", "JKS", "PKCS12":
-		pool := x509.NewCertPool()
-		if isJKS(data) {
-			ks := keystore.New()
-			if err := ks.Load(bytes.NewReader(data), []byte(pass)); err != nil {
-				return nil, fmt.Errorf("%s: reading JKS trust store %s (check %s): %w", s.name(KeySSLTruststoreLocation), loc, s.name(KeySSLTruststorePassword), err)
-			}
-			for _, a := range ks.Aliases() {
-				e, err := ks.GetTrustedCertificateEntry(a)
-				if err != nil {
-					continue // a key entry: not a trust anchor
-				}
-				c, err := x509.ParseCertificate(e.Certificate.Content)
-				if err != nil {
-					return nil, fmt.Errorf("%s: entry %s: %w", s.name(KeySSLTruststoreLocation), a, err)
-				}
-				pool.AddCert(c)
-			}
-		} else {
-			certs, err := pkcs12.DecodeTrustStore(data, pass)
-			if err != nil {
-				return nil, fmt.Errorf("%s: reading PKCS12 trust store %s (check %s): %w", s.name(KeySSLTruststoreLocation), loc, s.name(KeySSLTruststorePassword), err)
-			}
-			for _, c := range certs {
-				pool.AddCert(c)
-			}
-		}
-		return pool, nil
-	default:
-		return nil, fmt.Errorf("%s: Invalid value %s: want PEM, PKCS12 or JKS", s.name(KeySSLTruststoreType), typ)
-	}
-}
-
-func isJKS(b []byte) bool { return len(b) >= 4 && bytes.Equal(b[:4], []byte{0xfe, 0xed, 0xfe, 0xed}) }
-
-func jksKeyPair(data []byte, storePass, keyPass, key string) (*tls.Certificate, error) {
-	ks := keystore.New()
-	if err := ks.Load(bytes.NewReader(data), []byte(storePass)); err != nil {
-		return nil, fmt.Errorf("%s: reading JKS key store: %w", key, err)
-	}
-	for _, a := range ks.Aliases() {
-		if !ks.IsPrivateKeyEntry(a) {
-			continue
-		}
-		e, err := ks.GetPrivateKeyEntry(a, []byte(keyPass))
-		if err != nil {
-			return nil, fmt.Errorf("%s: key entry %s (check the key password): %w", key, a, err)
-		}
-		pk, err := x509.ParsePKCS8PrivateKey(e.PrivateKey)
-		if err != nil {
-			return nil, fmt.Errorf("%s: key entry %s: %w", key, a, err)
-		}
-		c := &tls.Certificate{PrivateKey: pk}
-		for _, cc := range e.CertificateChain {
-			c.Certificate = append(c.Certificate, cc.Content)
-		}
-		if len(c.Certificate) == 0 {
-			return nil, fmt.Errorf("%s: key entry %s has no certificate", key, a)
-		}
-		if c.Leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-			return nil, fmt.Errorf("%s: key entry %s: %w", key, a, err)
-		}
-		return c, nil
-	}
-	return nil, fmt.Errorf("%s: the JKS key store holds no private key entry", key)
-}
-
-// pemKeyPair reads a private key and its certificate chain from PEM.
-// Encrypted private keys are refused (Go's standard library does not
-// decrypt PKCS#8).
-func pemKeyPair(data []byte, key string) (*tls.Certificate, error) {
-	var c tls.Certificate
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		switch {
-		case b.Type == "CERTIFICATE":
-			c.Certificate = append(c.Certificate, b.Bytes)
-		case b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "":
-			return nil, fmt.Errorf("%s: encrypted PEM private keys are not supported; use an unencrypted key (protect the file) or a PKCS12 key store", key)
-		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
-			pk, err := parsePrivateKey(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
-			c.PrivateKey = pk
-		}
-	}
-	if c.PrivateKey == nil || len(c.Certificate) == 0 {
-		return nil, fmt.Errorf("%s: want a PEM private key and its certificate chain", key)
-	}
-	var err error
-	if c.Leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return &c, nil
-}
-
-func parsePrivateKey(der []byte) (crypto.PrivateKey, error) {
-	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParseECPrivateKey(der); err == nil {
-		return k, nil
-	}
-	return nil, errors.New("unreadable PEM private key (want PKCS#8, PKCS#1 or SEC 1)")
-}
-
-func pemPool(data []byte, key string) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("%s: no PEM certificate found", key)
-	}
-	return pool, nil
+	return st.Pool()
 }
