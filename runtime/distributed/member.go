@@ -40,11 +40,22 @@ type joinedMember struct {
 // WorkerGroupMember does, over a plain franz-go client (kgo routes the
 // requests to the group coordinator).
 //
-// It also keeps the worker's lease: when the coordinator has not answered
-// for session.timeout.ms (outside a rebalance, whose requests may take up
-// to rebalance.timeout.ms), the coordinator may already have expelled this
-// worker, so it stops its work itself (handler.lost) before the leader can
-// give the work to another worker.
+// Heartbeats come from a goroutine of their own, as Connect's heartbeat
+// thread: they keep going while a JoinGroup or SyncGroup waits and while
+// the herder applies an assignment (stopping revoked tasks may take a
+// while), so a member is never dropped by the coordinator because it was
+// busy or waiting in a rebalance. A coordinator that answers a heartbeat
+// with UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID or (outside a rebalance)
+// ILLEGAL_GENERATION has dropped this member: it stops all its work
+// (handler.lost) before it joins again, and any JoinGroup or SyncGroup
+// still waiting is abandoned (a coordinator need not answer the requests
+// of a member it dropped).
+//
+// It also keeps the worker's lease: when the coordinator has answered
+// nothing for session.timeout.ms (heartbeats are answered during a
+// rebalance too, with REBALANCE_IN_PROGRESS), the coordinator may already
+// have expelled this worker, so it stops its work itself (handler.lost)
+// before the leader can give the work to another worker.
 type member struct {
 	cl        *kgo.Client
 	group     string
@@ -54,24 +65,30 @@ type member struct {
 	log       *slog.Logger
 	h         memberHandler
 
-	rejoinCh chan struct{}
+	rejoinCh    chan struct{} // the herder asks for a rebalance
+	rebalanceCh chan struct{} // a heartbeat saw the coordinator start one
 
-	// lastContact is when the last request the coordinator answered was
-	// sent (unix nanos); inFlight is when the pending JoinGroup/SyncGroup
-	// was sent (0: none).
+	// lastContact is when the last request the coordinator answered as
+	// from a member of the group was sent (unix nanos).
 	lastContact atomic.Int64
-	inFlight    atomic.Int64
 	hasWork     atomic.Bool
+
+	// lossMu is held while the work is being stopped after the membership
+	// was lost: a new round waits for it, so nothing is rejoined with work
+	// still running that the leader may give away.
+	lossMu sync.Mutex
 
 	mu         sync.Mutex
 	memberID   string
 	generation int32
-	lostRound  bool // lost() ran during the current round
+	joining    bool               // a JoinGroup/SyncGroup of this round is pending
+	cancel     context.CancelFunc // ends the current round's requests
+	lostRound  bool               // lost() ran during the current round
 }
 
 func newMember(cl *kgo.Client, group string, session, rebalance, heartbeat time.Duration, log *slog.Logger, h memberHandler) *member {
 	return &member{cl: cl, group: group, session: session, rebalance: rebalance, heartbeat: heartbeat,
-		log: log, h: h, rejoinCh: make(chan struct{}, 1)}
+		log: log, h: h, rejoinCh: make(chan struct{}, 1), rebalanceCh: make(chan struct{}, 1), generation: -1}
 }
 
 // requestRejoin asks for a rebalance (the leader does after config changes).
@@ -88,8 +105,9 @@ func (m *member) setHasWork(b bool) { m.hasWork.Store(b) }
 // run takes part in the group until ctx ends, then leaves it.
 func (m *member) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); m.watchdog(ctx) }()
+	go func() { defer wg.Done(); m.heartbeats(ctx) }()
 	defer wg.Wait()
 	backoff := 200 * time.Millisecond
 	for ctx.Err() == nil {
@@ -124,34 +142,75 @@ func (m *member) watchdog(ctx context.Context) {
 		if time.Since(last) <= m.session {
 			continue
 		}
-		if f := m.inFlight.Load(); f != 0 && time.Since(time.Unix(0, f)) <= m.rebalance {
-			continue // the coordinator keeps members that wait in a rebalance
-		}
 		m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (session.timeout.ms)", time.Since(last).Round(time.Millisecond)))
 	}
 }
 
+// contact records that the coordinator answered a request sent at sent as
+// from a member of the group.
+func (m *member) contact(sent time.Time) {
+	for {
+		old := m.lastContact.Load()
+		if sent.UnixNano() <= old || m.lastContact.CompareAndSwap(old, sent.UnixNano()) {
+			return
+		}
+	}
+}
+
+// loseWork stops all work (handler.lost) and ends the current round, so
+// the member rejoins reporting that it runs nothing.
 func (m *member) loseWork(reason string) {
+	m.lossMu.Lock()
+	defer m.lossMu.Unlock()
 	m.mu.Lock()
 	m.lostRound = true
+	cancel := m.cancel
 	m.mu.Unlock()
 	m.hasWork.Store(false)
 	m.h.lost(reason)
+	if cancel != nil {
+		cancel()
+	}
 }
 
-func (m *member) resetMember(reason string) {
+// resetMember forgets the membership memberID/gen (unless a newer one
+// replaced it), ends the round's pending requests and stops all work.
+func (m *member) resetMember(memberID string, gen int32, reason string) {
 	m.mu.Lock()
+	if m.memberID != memberID || (gen >= 0 && m.generation != gen) {
+		m.mu.Unlock()
+		return // a later membership: the answer is about an old one
+	}
 	m.memberID, m.generation = "", -1
 	m.mu.Unlock()
-	m.loseWork(reason)
+	m.log.Warn("group membership lost; stopping all work before rejoining", "group", m.group, "reason", reason)
+	m.loseWork("group membership lost: " + reason)
 }
 
-// round is one join, sync and the heartbeats until the next rebalance.
+// round is one join, sync and the wait until the next rebalance.
 func (m *member) round(ctx context.Context) error {
+	// Work stopped after a lost membership is stopped before we rejoin.
+	m.lossMu.Lock()
+	m.lossMu.Unlock() //nolint:staticcheck // a barrier
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	m.mu.Lock()
 	memberID := m.memberID
 	m.lostRound = false
+	m.joining = true
+	m.cancel = cancel
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.joining = false
+		m.cancel = nil
+		m.mu.Unlock()
+	}()
+	// A rebalance a heartbeat saw before now is the one this join answers.
+	select {
+	case <-m.rebalanceCh:
+	default:
+	}
 
 	meta := m.h.joinMeta()
 	join := kmsg.NewPtrJoinGroupRequest()
@@ -165,30 +224,29 @@ func (m *member) round(ctx context.Context) error {
 	p.Metadata = encodeMeta(meta)
 	join.Protocols = append(join.Protocols, p)
 	sent := time.Now()
-	m.inFlight.Store(sent.UnixNano())
-	jresp, err := join.RequestWith(ctx, m.cl)
+	jresp, err := join.RequestWith(rctx, m.cl)
 	if err != nil {
-		m.inFlight.Store(0)
+		if rctx.Err() != nil && ctx.Err() == nil {
+			return nil // dropped meanwhile (resetMember): join anew
+		}
 		return fmt.Errorf("join group %s: %w", m.group, err)
 	}
 	if err := kerr.ErrorForCode(jresp.ErrorCode); err != nil {
-		m.inFlight.Store(0)
 		switch {
 		case errors.Is(err, kerr.MemberIDRequired):
 			m.mu.Lock()
 			m.memberID = jresp.MemberID
 			m.mu.Unlock()
-			m.lastContact.Store(sent.UnixNano())
 			return nil
 		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.FencedInstanceID):
-			m.resetMember("group membership lost: " + err.Error())
+			m.resetMember(memberID, -1, "join group: "+err.Error())
 			return nil
 		case errors.Is(err, kerr.RebalanceInProgress):
 			return nil
 		}
 		return fmt.Errorf("join group %s: %w", m.group, err)
 	}
-	m.lastContact.Store(sent.UnixNano())
+	m.contact(sent)
 	memberID = jresp.MemberID
 	gen := jresp.Generation
 	m.mu.Lock()
@@ -211,9 +269,8 @@ func (m *member) round(ctx context.Context) error {
 			}
 			members = append(members, joinedMember{ID: jm.MemberID, Meta: md})
 		}
-		as, err := m.h.lead(ctx, gen, memberID, members)
+		as, err := m.h.lead(rctx, gen, memberID, members)
 		if err != nil {
-			m.inFlight.Store(0)
 			return fmt.Errorf("assign: %w", err)
 		}
 		for id, a := range as {
@@ -224,44 +281,46 @@ func (m *member) round(ctx context.Context) error {
 		}
 	}
 	sent = time.Now()
-	sresp, err := sync.RequestWith(ctx, m.cl)
-	m.inFlight.Store(0)
+	sresp, err := sync.RequestWith(rctx, m.cl)
 	if err != nil {
+		if rctx.Err() != nil && ctx.Err() == nil {
+			return nil
+		}
 		return fmt.Errorf("sync group %s: %w", m.group, err)
 	}
 	if err := kerr.ErrorForCode(sresp.ErrorCode); err != nil {
 		switch {
 		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
-			m.resetMember("group membership lost: " + err.Error())
+			m.resetMember(memberID, gen, "sync group: "+err.Error())
 			return nil
 		case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration):
 			return nil
 		}
 		return fmt.Errorf("sync group %s: %w", m.group, err)
 	}
-	m.lastContact.Store(sent.UnixNano())
+	m.contact(sent)
 	a, err := decodeAssignment(sresp.MemberAssignment)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	if m.memberID != memberID || m.generation != gen {
+		m.mu.Unlock()
+		return nil // dropped while syncing: nothing of this generation starts
+	}
+	m.joining = false
+	m.mu.Unlock()
 
-	// Heartbeats run while the assignment is applied (stopping revoked
+	// Heartbeats go on while the assignment is applied (stopping revoked
 	// tasks may take a while) and until the next rebalance.
-	hctx, hcancel := context.WithCancel(ctx)
-	hbDone := make(chan error, 1)
-	go func() { hbDone <- m.heartbeats(hctx, gen, memberID) }()
-	defer func() { hcancel() }()
-
 	m.hasWork.Store(true)
-	rejoin := m.h.assigned(ctx, gen, memberID, a)
+	rejoin := m.h.assigned(rctx, gen, memberID, a)
 	m.mu.Lock()
 	if m.lostRound {
 		rejoin = true // the work we reported is no longer running
 	}
 	m.mu.Unlock()
-	if rejoin {
-		hcancel()
-		<-hbDone
+	if rejoin || rctx.Err() != nil {
 		return nil
 	}
 	var delay <-chan time.Time
@@ -271,27 +330,30 @@ func (m *member) round(ctx context.Context) error {
 		delay = t.C
 	}
 	select {
-	case err := <-hbDone:
-		return err
+	case <-m.rebalanceCh:
 	case <-m.rejoinCh:
 	case <-delay:
-	case <-ctx.Done():
+	case <-rctx.Done():
 	}
-	hcancel()
-	<-hbDone
 	return nil
 }
 
-// heartbeats sends heartbeats every heartbeat.interval.ms until ctx ends
-// (nil) or the coordinator starts a rebalance (nil) or drops the member.
-func (m *member) heartbeats(ctx context.Context, gen int32, memberID string) error {
+// heartbeats sends a heartbeat every heartbeat.interval.ms for as long as
+// the member has a generation, whatever the rounds do.
+func (m *member) heartbeats(ctx context.Context) {
 	t := time.NewTicker(m.heartbeat)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
+		}
+		m.mu.Lock()
+		memberID, gen := m.memberID, m.generation
+		m.mu.Unlock()
+		if memberID == "" || gen < 0 {
+			continue // not a member yet
 		}
 		req := kmsg.NewPtrHeartbeatRequest()
 		req.Group, req.Generation, req.MemberID = m.group, gen, memberID
@@ -301,21 +363,37 @@ func (m *member) heartbeats(ctx context.Context, gen int32, memberID string) err
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return
 			}
 			m.log.Warn("heartbeat failed", "group", m.group, "err", err)
 			continue
 		}
 		err = kerr.ErrorForCode(resp.ErrorCode)
+		m.mu.Lock()
+		current := m.memberID == memberID && m.generation == gen
+		joining := m.joining
+		m.mu.Unlock()
 		switch {
 		case err == nil:
-			m.lastContact.Store(sent.UnixNano())
+			m.contact(sent)
 		case errors.Is(err, kerr.RebalanceInProgress):
-			m.lastContact.Store(sent.UnixNano())
-			return nil
-		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.FencedInstanceID):
-			m.resetMember("group membership lost: " + err.Error())
-			return nil
+			// Still a member; the coordinator waits for our JoinGroup.
+			m.contact(sent)
+			if current && !joining {
+				select {
+				case m.rebalanceCh <- struct{}{}:
+				default:
+				}
+			}
+		case errors.Is(err, kerr.IllegalGeneration):
+			// The group moved to a newer generation: ours if our
+			// JoinGroup is pending or was answered meanwhile, else the
+			// group went on without us.
+			if current && !joining {
+				m.resetMember(memberID, gen, "heartbeat: "+err.Error())
+			}
+		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
+			m.resetMember(memberID, -1, "heartbeat: "+err.Error())
 		default:
 			m.log.Warn("heartbeat error", "group", m.group, "err", err)
 		}

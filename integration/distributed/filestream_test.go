@@ -1,0 +1,400 @@
+package distributed
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The FileStream suite reproduces issue 18 as the user ran it: three
+// worker processes, Connect's default group timeouts,
+// scheduled.rebalance.max.delay.ms=3000, three FileStreamSource →
+// FileStreamSink pairs under a writer, then a fault. It needs no database.
+
+const (
+	fsPairs = 3
+	fsLines = 20000
+)
+
+// fsCluster is a cluster running the three FileStream pairs.
+type fsCluster struct {
+	*cluster
+	in, out []string
+	// written[i] is how many lines of in[i] are written (and synced).
+	written [fsPairs]atomic.Int64
+	wdone   chan struct{}
+}
+
+func newFSCluster(t *testing.T, tm timing) *fsCluster {
+	c := &fsCluster{cluster: newCluster(t, tm, "org.apache.kafka.connect.storage.StringConverter"), wdone: make(chan struct{})}
+	var topics []string
+	for i := range fsPairs {
+		topics = append(topics, fmt.Sprintf("lines-%d", i))
+		c.in = append(c.in, filepath.Join(c.dir, fmt.Sprintf("in-%d.txt", i)))
+		c.out = append(c.out, filepath.Join(c.dir, fmt.Sprintf("out-%d.txt", i)))
+		if err := os.WriteFile(c.in[i], nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := contextTimeout(30 * time.Second)
+	defer cancel()
+	if resp, err := c.admin.CreateTopics(ctx, 1, 1, nil, topics...); err != nil || resp.Error() != nil {
+		t.Fatalf("create topics: %v %v", err, resp.Error())
+	}
+	for i := range 3 {
+		c.start(i)
+		if i == 0 {
+			c.tailStatuses()
+		}
+	}
+	for i := range fsPairs {
+		for name, cfg := range map[string]map[string]string{
+			fmt.Sprintf("src-%d", i):  {"connector.class": "FileStreamSource", "file": c.in[i], "topic": topics[i]},
+			fmt.Sprintf("sink-%d", i): {"connector.class": "FileStreamSink", "file": c.out[i], "topics": topics[i]},
+		} {
+			code, b, err := call("POST", c.workers[i].url()+"connectors", map[string]any{"name": name, "config": cfg})
+			if err != nil || code != 201 {
+				t.Fatalf("create %s: HTTP %d %s %v", name, code, b, err)
+			}
+		}
+	}
+	start := time.Now()
+	p := c.waitPlacement(0, 90*time.Second, "six FileStream connectors RUNNING", allRunning(4*fsPairs))
+	t.Logf("all connectors RUNNING %v after creation: %v", time.Since(start).Round(time.Millisecond), p)
+	return c
+}
+
+// write appends fsLines lines to every input file over about d.
+func (c *fsCluster) write(d time.Duration) {
+	const chunk = 100
+	every := d / (fsLines / chunk)
+	go func() {
+		defer close(c.wdone)
+		fs := make([]*os.File, fsPairs)
+		for i := range fsPairs {
+			f, err := os.OpenFile(c.in[i], os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				c.t.Error(err)
+				return
+			}
+			defer f.Close()
+			fs[i] = f
+		}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for n := 0; n < fsLines; n += chunk {
+			<-tick.C
+			for i, f := range fs {
+				var b strings.Builder
+				for j := n; j < n+chunk; j++ {
+					fmt.Fprintf(&b, "%d-%05d\n", i, j)
+				}
+				if _, err := f.WriteString(b.String()); err != nil {
+					c.t.Error(err)
+					return
+				}
+				c.written[i].Store(int64(n + chunk))
+			}
+		}
+	}()
+}
+
+// lineCounts returns how often each line number occurs in out[i].
+func (c *fsCluster) lineCounts(i int) map[int]int {
+	b, _ := os.ReadFile(c.out[i])
+	m := map[int]int{}
+	prefix := strconv.Itoa(i) + "-"
+	for _, l := range strings.Split(string(b), "\n") {
+		if n, err := strconv.Atoi(strings.TrimPrefix(l, prefix)); err == nil && strings.HasPrefix(l, prefix) {
+			m[n]++
+		}
+	}
+	return m
+}
+
+// waitDelivered waits until every output file has every line; it returns
+// when that happened.
+func (c *fsCluster) waitDelivered(d time.Duration) time.Time {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	<-c.wdone
+	for i := range fsPairs {
+		for len(c.lineCounts(i)) < fsLines {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("%s has %d of %d distinct lines after %v", c.out[i], len(c.lineCounts(i)), fsLines, d)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return time.Now()
+}
+
+// checkDuplicates: a pair none of whose instances ran on a faulted worker
+// has every line exactly once; a pair the faulted worker ran may repeat
+// only lines written before the fault (the range it had not committed).
+func (c *fsCluster) checkDuplicates(faulted string, p placement, writtenAtFault [fsPairs]int64) {
+	t := c.t
+	for i := range fsPairs {
+		touched := p[fmt.Sprintf("src-%d-0", i)].Worker == faulted || p[fmt.Sprintf("sink-%d-0", i)].Worker == faulted
+		counts := c.lineCounts(i)
+		var dups []int
+		total := 0
+		for n, k := range counts {
+			total += k
+			if k > 1 {
+				dups = append(dups, n)
+			}
+		}
+		sort.Ints(dups)
+		span := ""
+		if len(dups) > 0 {
+			span = fmt.Sprintf(" (lines %d…%d)", dups[0], dups[len(dups)-1])
+		}
+		t.Logf("pair %d (ran on the faulted worker: %v): %d lines written for %d, %d duplicated%s", i, touched, total, fsLines, len(dups), span)
+		switch {
+		case !touched && len(dups) > 0:
+			t.Errorf("pair %d never ran on the faulted worker, yet %d lines are duplicated%s: a task ran on two workers", i, len(dups), span)
+		case touched && len(dups) > 0 && int64(dups[len(dups)-1]) >= writtenAtFault[i]:
+			t.Errorf("pair %d repeats line %d, written after the fault (%d lines were written then): the faulted worker's tasks ran after others took them",
+				i, dups[len(dups)-1], writtenAtFault[i])
+		}
+	}
+}
+
+// firstRunningElsewhere returns, per instance the faulted worker ran,
+// when another worker first reported it RUNNING after at.
+func (c *cluster) firstRunningElsewhere(faulted string, p placement, at time.Time, d time.Duration) map[string]time.Duration {
+	c.t.Helper()
+	out := map[string]time.Duration{}
+	deadline := time.Now().Add(d)
+	for {
+		c.statusMu.Lock()
+		for k, v := range p {
+			if v.Worker != faulted || out[k] != 0 {
+				continue
+			}
+			conn, task := k, -1
+			if j := strings.LastIndexByte(k, '-'); j > 0 {
+				if n, err := strconv.Atoi(k[j+1:]); err == nil && strings.Count(k, "-") == 2 {
+					conn, task = k[:j], n
+				}
+			}
+			key := "status-connector-" + conn
+			if task >= 0 {
+				key = fmt.Sprintf("status-task-%s-%d", conn, task)
+			}
+			for _, ev := range c.statusLog[key] {
+				if ev.state == "RUNNING" && ev.worker != faulted && ev.at.After(at) {
+					out[k] = ev.at.Sub(at)
+					break
+				}
+			}
+		}
+		c.statusMu.Unlock()
+		n := 0
+		for _, v := range p {
+			if v.Worker == faulted {
+				n++
+			}
+		}
+		if len(out) == n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("after %v only %v of the faulted worker's work runs elsewhere", d, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func maxDur(m map[string]time.Duration) time.Duration {
+	var x time.Duration
+	for _, d := range m {
+		x = max(x, d)
+	}
+	return x
+}
+
+// victimRunning picks a worker that does not lead and runs a source task
+// (the issue killed such a worker), else any worker that does not lead.
+func (c *cluster) victimRunning(p placement) int {
+	leader := c.leader()
+	for _, k := range []string{"src-0-0", "src-1-0", "src-2-0"} {
+		for i, w := range c.workers {
+			if i != leader && p[k].Worker == w.id() {
+				return i
+			}
+		}
+	}
+	return (leader + 1) % 3
+}
+
+var fsConns = []string{"src-0", "src-1", "src-2", "sink-0", "sink-1", "sink-2"}
+
+// TestFileStreamKillDefaults is issue 18: kill -9 a worker running a pair
+// with Connect's default timeouts; its work runs elsewhere after
+// session.timeout.ms + scheduled.rebalance.max.delay.ms and nothing else
+// moves, no task runs on two workers at once, pairs the killed worker did
+// not run have every line exactly once.
+func TestFileStreamKillDefaults(t *testing.T) {
+	testFileStreamKill(t, connectDefaults)
+}
+
+// TestFileStreamKillShort is the same with short timeouts.
+func TestFileStreamKillShort(t *testing.T) {
+	testFileStreamKill(t, timing{session: 3 * time.Second, heartbeat: 500 * time.Millisecond, rebalance: 10 * time.Second, delay: 3 * time.Second,
+		extra: connectDefaults.extra})
+}
+
+func testFileStreamKill(t *testing.T, tm timing) {
+	c := newFSCluster(t, tm)
+	c.write(25 * time.Second)
+	time.Sleep(5 * time.Second)
+	p, err := c.placement(c.workers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := c.victimRunning(p)
+	killed := c.workers[victim].id()
+	var atKill [fsPairs]int64
+	for i := range fsPairs {
+		atKill[i] = c.written[i].Load()
+	}
+	t.Logf("killing worker %d (%s, leader is worker %d); placement %v", victim, killed, c.leader(), p)
+	killAt := c.kill(victim)
+	// Every instance of the killed worker runs elsewhere in time.
+	took := c.firstRunningElsewhere(killed, p, killAt, tm.session+tm.delay+30*time.Second)
+	failover := maxDur(took)
+	c.waitPlacement((victim+1)%3, 30*time.Second, "all RUNNING on the survivors", allRunning(4*fsPairs, killed))
+	delivered := c.waitDelivered(120 * time.Second)
+	t.Logf("FAILOVER kill -9 (session.timeout.ms=%d heartbeat.interval.ms=%d rebalance.timeout.ms=%d scheduled.rebalance.max.delay.ms=%d): "+
+		"the killed worker's instances RUNNING elsewhere after %v (max; each %v); every line delivered %v after the kill",
+		tm.session.Milliseconds(), tm.heartbeat.Milliseconds(), tm.rebalance.Milliseconds(), tm.delay.Milliseconds(),
+		failover.Round(time.Millisecond), roundAll(took), delivered.Sub(killAt).Round(time.Millisecond))
+	// The coordinator drops the dead worker session.timeout.ms after its
+	// last heartbeat (up to heartbeat.interval.ms before the kill); its work
+	// is then held for the delay; the survivors learn of the rebalance with
+	// their next heartbeat and take one more round for the release.
+	if lo := tm.session - tm.heartbeat + tm.delay; failover < lo {
+		t.Errorf("failover after %v, before session.timeout.ms − heartbeat.interval.ms + scheduled.rebalance.max.delay.ms = %v", failover, lo)
+	}
+	if hi := tm.session + tm.delay + 2*tm.heartbeat + 5*time.Second; failover > hi {
+		t.Errorf("failover after %v, later than session.timeout.ms + scheduled.rebalance.max.delay.ms + 2 heartbeats + 5 s = %v", failover, hi)
+	}
+	// The survivors kept their own work: nothing moved but the killed
+	// worker's (a leader that dropped out of the group would lose its).
+	pEnd, err := c.placement(c.workers[(victim+1)%3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range p {
+		if v.Worker != killed && pEnd[k].Worker != v.Worker {
+			t.Errorf("%s moved from %s to %s though its worker was not killed", k, v.Worker, pEnd[k].Worker)
+		}
+	}
+	c.checkDuplicates(killed, p, atKill)
+	checkExclusiveFromStatuses(t, c.cluster, fsConns)
+	checkExclusiveFromLogs(t, c.cluster, fsConns)
+}
+
+func roundAll(m map[string]time.Duration) string {
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k].Round(time.Millisecond)))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestFileStreamZombie pauses a worker (SIGSTOP) for longer than
+// session.timeout.ms + scheduled.rebalance.max.delay.ms, so the others take
+// its work, then resumes it (SIGCONT): it must stop its tasks at once and
+// rejoin, never running what the others took: its pairs repeat only lines
+// written before the pause; the others have each line once.
+func TestFileStreamZombie(t *testing.T) {
+	tm := connectDefaults
+	c := newFSCluster(t, tm)
+	c.write(40 * time.Second)
+	time.Sleep(5 * time.Second)
+	p, err := c.placement(c.workers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := c.victimRunning(p)
+	zombie := c.workers[victim].id()
+	proc := c.workers[victim].cur()
+	var atStop [fsPairs]int64
+	for i := range fsPairs {
+		atStop[i] = c.written[i].Load()
+	}
+	t.Logf("pausing worker %d (%s) with SIGSTOP; placement %v", victim, zombie, p)
+	if err := proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopAt := time.Now()
+	var once sync.Once
+	cont := func() { once.Do(func() { proc.cmd.Process.Signal(syscall.SIGCONT) }) }
+	t.Cleanup(cont)
+	took := c.firstRunningElsewhere(zombie, p, stopAt, tm.session+tm.delay+30*time.Second)
+	t.Logf("ZOMBIE: the paused worker's instances RUNNING elsewhere after %v (max; each %v)", maxDur(took).Round(time.Millisecond), roundAll(took))
+	time.Sleep(3 * time.Second) // the new owners are well under way
+	cont()
+	contAt := time.Now()
+	c.workers[victim].pausedAt = append(c.workers[victim].pausedAt, [2]time.Time{stopAt, contAt})
+	// The zombie notices at once and stops everything.
+	deadline := time.Now().Add(10 * time.Second)
+	var noticed time.Time
+	for noticed.IsZero() {
+		noticed = logTimeAfter(proc.log, `msg="stopping all work`, contAt.Add(-time.Second))
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(proc.log)
+			t.Fatalf("the resumed worker did not stop its work within 10s:\n%s", tail(b, 4000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("ZOMBIE: resumed worker stopped all its work %v after SIGCONT", noticed.Sub(contAt).Round(time.Millisecond))
+	if noticed.Sub(contAt) > time.Second {
+		t.Errorf("the resumed worker took %v to stop its work", noticed.Sub(contAt))
+	}
+	// It rejoins and the cluster settles with every instance RUNNING.
+	c.waitPlacement((victim+1)%3, 60*time.Second, "all RUNNING after the zombie rejoined", allRunning(4*fsPairs))
+	c.waitDelivered(120 * time.Second)
+	c.checkDuplicates(zombie, p, atStop)
+	checkExclusiveFromStatuses(t, c.cluster, fsConns)
+	checkExclusiveFromLogs(t, c.cluster, fsConns)
+}
+
+// logTimeAfter returns the time of the first line of the log at or after
+// from that contains s (zero: none).
+func logTimeAfter(path, s string, from time.Time) time.Time {
+	b, _ := os.ReadFile(path)
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.Contains(l, s) {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(f[0], "time="))
+		if err == nil && !at.Before(from) {
+			return at
+		}
+	}
+	return time.Time{}
+}
