@@ -204,6 +204,14 @@ func (s *sinkRun) loop(ctx context.Context) {
 // the same batch while Put returns a retriable error.
 func (s *sinkRun) deliver(ctx context.Context, recs []*kgo.Record) error {
 	t := s.t
+	if !t.w.leaseHeld() {
+		// The worker lost its group membership: the partitions may be
+		// another worker's already. Nothing of this fetch is put or
+		// committed; the task is being stopped.
+		t.log.Warn("lease lost: records of this fetch held back until the task stops", "records", len(recs))
+		<-ctx.Done()
+		return nil
+	}
 	batch := make([]schema.Record, 0, len(recs))
 	raw := make(map[rawKey]*kgo.Record, len(recs))
 	for _, kr := range recs {

@@ -151,6 +151,14 @@ func (s *sourceRun) loop(ctx context.Context) {
 		if len(recs) == 0 {
 			continue
 		}
+		if !t.w.leaseHeld() {
+			// The worker lost its group membership: its work may run
+			// elsewhere already. Nothing of this poll is sent or committed;
+			// the task is being stopped.
+			t.log.Warn("lease lost: records of this poll held back until the task stops", "records", len(recs))
+			<-ctx.Done()
+			return
+		}
 		t.w.opts.Observer.SourcePolled(t.conn, t.id, len(recs))
 		for i := range recs {
 			if err := s.send(ctx, recs[i]); err != nil {

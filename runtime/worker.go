@@ -56,7 +56,18 @@ type Options struct {
 	KafkaHooks []kgo.Hook
 	// WorkerID names this worker in statuses; default host:rest.port.
 	WorkerID string
+	// Lease, when set, tells whether this worker may still run its tasks
+	// (distributed mode: it is still a confirmed member of its group). A
+	// task asks before it hands a batch on (a source before it sends what
+	// Poll returned, a sink before Put); when the lease is gone it holds the
+	// batch back, uncommitted, until it is stopped, so a worker that wakes
+	// from a pause never writes for work others took meanwhile. Nil: always
+	// held (standalone mode).
+	Lease func() bool
 }
+
+// leaseHeld reports whether tasks may hand batches on (Options.Lease).
+func (w *Worker) leaseHeld() bool { return w.opts.Lease == nil || w.opts.Lease() }
 
 // Worker runs connectors and their tasks in one process (Connect's
 // standalone herder and worker). All methods are safe for concurrent use.

@@ -47,7 +47,7 @@ func newFSCluster(t *testing.T, tm timing) *fsCluster {
 	}
 	ctx, cancel := contextTimeout(30 * time.Second)
 	defer cancel()
-	if resp, err := c.admin.CreateTopics(ctx, 1, 1, nil, topics...); err != nil || resp.Error() != nil {
+	if resp, err := c.admin.CreateTopics(ctx, 1, 1, nil, append(topics, "lines-x")...); err != nil || resp.Error() != nil {
 		t.Fatalf("create topics: %v %v", err, resp.Error())
 	}
 	for i := range 3 {
@@ -246,16 +246,26 @@ var fsConns = []string{"src-0", "src-1", "src-2", "sink-0", "sink-1", "sink-2"}
 // moves, no task runs on two workers at once, pairs the killed worker did
 // not run have every line exactly once.
 func TestFileStreamKillDefaults(t *testing.T) {
-	testFileStreamKill(t, connectDefaults)
+	testFileStreamKill(t, connectDefaults, false)
+}
+
+// TestFileStreamKillDuringRebalance kills a worker and at once creates a
+// connector, so the survivors rejoin while the dead worker is still a
+// member: their JoinGroups wait until the coordinator drops it,
+// session.timeout.ms after its last heartbeat. A survivor must not be
+// dropped meanwhile (issue 18: the leader was, kept running its tasks,
+// and the third worker took them as well).
+func TestFileStreamKillDuringRebalance(t *testing.T) {
+	testFileStreamKill(t, connectDefaults, true)
 }
 
 // TestFileStreamKillShort is the same with short timeouts.
 func TestFileStreamKillShort(t *testing.T) {
 	testFileStreamKill(t, timing{session: 3 * time.Second, heartbeat: 500 * time.Millisecond, rebalance: 10 * time.Second, delay: 3 * time.Second,
-		extra: connectDefaults.extra})
+		extra: connectDefaults.extra}, false)
 }
 
-func testFileStreamKill(t *testing.T, tm timing) {
+func testFileStreamKill(t *testing.T, tm timing, rebalance bool) {
 	c := newFSCluster(t, tm)
 	c.write(25 * time.Second)
 	time.Sleep(5 * time.Second)
@@ -271,10 +281,19 @@ func testFileStreamKill(t *testing.T, tm timing) {
 	}
 	t.Logf("killing worker %d (%s, leader is worker %d); placement %v", victim, killed, c.leader(), p)
 	killAt := c.kill(victim)
+	instances := 4 * fsPairs
+	if rebalance {
+		code, b, err := call("POST", c.workers[(victim+1)%3].url()+"connectors", map[string]any{"name": "extra",
+			"config": map[string]string{"connector.class": "FileStreamSink", "file": filepath.Join(c.dir, "extra.txt"), "topics": "lines-x"}})
+		if err != nil || code != 201 {
+			t.Fatalf("create extra: HTTP %d %s %v", code, b, err)
+		}
+		instances += 2
+	}
 	// Every instance of the killed worker runs elsewhere in time.
 	took := c.firstRunningElsewhere(killed, p, killAt, tm.session+tm.delay+30*time.Second)
 	failover := maxDur(took)
-	c.waitPlacement((victim+1)%3, 30*time.Second, "all RUNNING on the survivors", allRunning(4*fsPairs, killed))
+	c.waitPlacement((victim+1)%3, 30*time.Second, "all RUNNING on the survivors", allRunning(instances, killed))
 	delivered := c.waitDelivered(120 * time.Second)
 	t.Logf("FAILOVER kill -9 (session.timeout.ms=%d heartbeat.interval.ms=%d rebalance.timeout.ms=%d scheduled.rebalance.max.delay.ms=%d): "+
 		"the killed worker's instances RUNNING elsewhere after %v (max; each %v); every line delivered %v after the kill",

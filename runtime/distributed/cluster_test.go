@@ -63,6 +63,8 @@ func startWorker(t *testing.T, brokers string, dir string, n int) *testWorker {
 		"heartbeat.interval.ms":             "300",
 		"rebalance.timeout.ms":              "6000",
 		"scheduled.rebalance.max.delay.ms":  "2000",
+		"task.shutdown.graceful.timeout.ms": "1000",
+		"offset.flush.timeout.ms":           "1000",
 		"listeners":                         "http://" + ln.Addr().String(),
 		"rest.advertised.host.name":         "127.0.0.1",
 	}

@@ -149,6 +149,17 @@ func ParseConfig(raw map[string]string) (*Config, error) {
 		errs = append(errs, config.KeyError{Key: KeyHeartbeatInterval, Message: fmt.Sprintf(
 			"heartbeat.interval.ms (%d) must be lower than session.timeout.ms (%d)", c.HeartbeatInterval.Milliseconds(), c.SessionTimeout.Milliseconds())})
 	}
+	// The lease (see the package doc) holds only if a worker cut off from
+	// the group coordinator has stopped its tasks before the others may
+	// start them: it begins stopping when the coordinator may drop it, and
+	// the others start its work no earlier than the delay after that.
+	if stop := wc.ShutdownTimeout + wc.OffsetFlushTimeout; c.ScheduledDelay < stop {
+		errs = append(errs, config.KeyError{Key: KeyScheduledDelay, Message: fmt.Sprintf(
+			"scheduled.rebalance.max.delay.ms (%d) must be at least task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms (%d + %d): "+
+				"a worker cut off from the group coordinator takes that long to stop its tasks, and the other workers start them after the delay; "+
+				"raise the delay or lower the stop timeouts",
+			c.ScheduledDelay.Milliseconds(), wc.ShutdownTimeout.Milliseconds(), wc.OffsetFlushTimeout.Milliseconds())})
+	}
 	topics := map[string]string{}
 	for _, k := range []string{KeyConfigTopic, KeyOffsetTopic, KeyStatusTopic} {
 		t := strings.TrimSpace(v.String(k))

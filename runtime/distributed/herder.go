@@ -73,6 +73,10 @@ type Herder struct {
 	httpc    *http.Client
 
 	generation atomic.Int32
+	// fenced is set from the moment the membership was lost until the next
+	// assignment: no task or connector instance starts meanwhile (a
+	// reconcile already under way must not restart what lost stops).
+	fenced atomic.Bool
 
 	// opMu serializes changes to the work running here (reconcile,
 	// assignments, restarts, lost membership).
@@ -177,6 +181,7 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	h.w, err = runtime.NewWorker(ctx, cfg.Worker, runtime.Options{
 		Registry: opts.Registry, Logger: h.log, Store: h.offsets, Converters: opts.Converters, Transforms: opts.Transforms,
 		Errors: opts.Errors, Observer: statusObserver{Observer: opts.Observer, h: h}, KafkaHooks: hooks, WorkerID: h.workerID,
+		Lease: h.leaseHeld,
 	})
 	if err != nil {
 		return fail(err)
@@ -196,6 +201,14 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	h.log.Info("distributed worker started", "url", h.url, "group.id", cfg.GroupID,
 		"config.storage.topic", cfg.ConfigTopic, "offset.storage.topic", cfg.OffsetTopic, "status.storage.topic", cfg.StatusTopic)
 	return h, nil
+}
+
+// leaseHeld tells tasks whether this worker may still hand batches on: it
+// is a member of the group whose coordinator answered within
+// session.timeout.ms, and its work was not stopped since the last
+// assignment.
+func (h *Herder) leaseHeld() bool {
+	return !h.fenced.Load() && h.member != nil && h.member.leaseHeld()
 }
 
 // URL returns the worker's advertised REST URL.
@@ -372,6 +385,7 @@ func (h *Herder) assigned(ctx context.Context, gen int32, memberID string, a ass
 	h.setLeader(leader, a.LeaderURL, memberID)
 
 	h.opMu.Lock()
+	h.fenced.Store(false)
 	h.stopWorkLocked(a.Revoked, false)
 	if h.closed.Load() {
 		h.opMu.Unlock()
@@ -392,6 +406,7 @@ func (h *Herder) assigned(ctx context.Context, gen int32, memberID string, a ass
 
 func (h *Herder) lost(reason string) {
 	h.log.Warn("stopping all work: group membership lost or not confirmed", "reason", reason)
+	h.fenced.Store(true)
 	tasks := h.host.Tasks()
 	h.host.StopAll() // at once: the lease may be running out
 	for _, k := range tasks {
@@ -495,7 +510,7 @@ func (h *Herder) loop(ctx context.Context) {
 func (h *Herder) reconcile(ctx context.Context, snap snapshot) {
 	h.opMu.Lock()
 	defer h.opMu.Unlock()
-	if h.closed.Load() {
+	if h.closed.Load() || h.fenced.Load() {
 		return
 	}
 	gen := h.generation.Load()
@@ -577,6 +592,9 @@ func (h *Herder) startTaskLocked(ctx context.Context, k runtime.TaskKey, cfg map
 			h.log.Warn("cannot claim source task; retrying", "connector", k.Connector, "task", k.Task, "err", err)
 			return
 		}
+	}
+	if h.fenced.Load() {
+		return // the membership was lost meanwhile
 	}
 	if err := h.host.Start(k, cfg, paused); err != nil {
 		h.log.Warn("task start", "connector", k.Connector, "task", k.Task, "err", err)

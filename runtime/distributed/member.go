@@ -72,6 +72,7 @@ type member struct {
 	// from a member of the group was sent (unix nanos).
 	lastContact atomic.Int64
 	hasWork     atomic.Bool
+	lossPending atomic.Bool // leaseHeld started stopping the work
 
 	// lossMu is held while the work is being stopped after the membership
 	// was lost: a new round waits for it, so nothing is rejoined with work
@@ -144,6 +145,24 @@ func (m *member) watchdog(ctx context.Context) {
 		}
 		m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (session.timeout.ms)", time.Since(last).Round(time.Millisecond)))
 	}
+}
+
+// leaseHeld reports whether the coordinator answered within
+// session.timeout.ms. When it did not, the work is stopped (as the watchdog
+// does at its next tick), so a task that asked and holds its batch back is
+// stopped soon.
+func (m *member) leaseHeld() bool {
+	last := time.Unix(0, m.lastContact.Load())
+	if time.Since(last) <= m.session {
+		return true
+	}
+	if m.lossPending.CompareAndSwap(false, true) {
+		go func() {
+			defer m.lossPending.Store(false)
+			m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (session.timeout.ms)", time.Since(last).Round(time.Millisecond)))
+		}()
+	}
+	return false
 }
 
 // contact records that the coordinator answered a request sent at sent as
