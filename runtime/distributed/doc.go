@@ -52,15 +52,26 @@
 // A CDC source must never run on two workers at once, even during a
 // rebalance, a network partition or a process pause. Two layers ensure it:
 //
-//  1. A lease. A worker whose group coordinator has not answered for
-//     session.timeout.ms (rebalance.timeout.ms while it waits in a
-//     rebalance, where the coordinator keeps it) stops all its work itself
-//     (member.watchdog). The coordinator expels a silent worker no earlier
-//     than that, and the leader gives the work away only after
-//     scheduled.rebalance.max.delay.ms more; so a worker cut off from Kafka
-//     has stopped before anyone else starts, provided the delay exceeds the
-//     time a task takes to stop (task.shutdown.graceful.timeout.ms +
-//     offset.flush.timeout.ms).
+//  1. A lease. Heartbeats come from a goroutine of their own for the
+//     whole membership (member.heartbeats), also while a JoinGroup or
+//     SyncGroup waits and while an assignment is applied, as Connect's
+//     heartbeat thread, so a member is never dropped for being busy or for
+//     waiting in a rebalance (the coordinator answers them with
+//     REBALANCE_IN_PROGRESS then). A worker whose group coordinator has
+//     answered nothing for session.timeout.ms stops all its work itself
+//     (member.watchdog), and so does one the coordinator answers with
+//     UNKNOWN_MEMBER_ID (or ILLEGAL_GENERATION outside a rebalance): it
+//     abandons any pending JoinGroup/SyncGroup and stops everything before
+//     it joins again; it starts work only from the SyncGroup answer of a
+//     new generation. Tasks ask the lease before they hand a batch on
+//     (runtime.Options.Lease): a worker resumed after a pause holds back
+//     what its tasks read and stops them, instead of writing for work
+//     others took meanwhile. The coordinator expels a silent worker no
+//     earlier than session.timeout.ms, and the leader gives the work away
+//     only after scheduled.rebalance.max.delay.ms more; so a worker cut off
+//     from Kafka has stopped before anyone else starts, provided the delay
+//     covers the time a task takes to stop (task.shutdown.graceful.timeout.ms
+//     + offset.flush.timeout.ms; ParseConfig refuses a shorter delay).
 //  2. A fence in Kafka, which holds even when the lease's timing does not
 //     (a process paused longer than the delay, clocks running apart): each
 //     source task commits its offsets through a transactional producer
