@@ -78,6 +78,7 @@ func startSecureWorker(t *testing.T, brokers string, extra map[string]string) *t
 		"value.converter":          "org.apache.kafka.connect.storage.StringConverter",
 		"offset.flush.interval.ms": "300", "session.timeout.ms": "6000", "heartbeat.interval.ms": "300",
 		"rebalance.timeout.ms": "6000", "scheduled.rebalance.max.delay.ms": "2000",
+		"task.shutdown.graceful.timeout.ms": "1000", "offset.flush.timeout.ms": "1000",
 		"rest.advertised.host.name": "127.0.0.1",
 	}
 	for k, v := range extra {
