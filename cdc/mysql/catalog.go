@@ -17,6 +17,7 @@ import (
 	drv "github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 )
 
 // querier is what a *sql.DB, *sql.Conn and *sql.Tx have in common.
@@ -48,13 +49,9 @@ func openDB(s *settings) (*sql.DB, error) {
 	cfg.InterpolateParams = false
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
 	cfg.Collation = "utf8mb4_general_ci"
-	switch s.sslMode {
-	case "preferred":
-		cfg.TLSConfig = "preferred"
-	case "required":
-		cfg.TLSConfig = "skip-verify"
-	case "verify_ca", "verify_identity":
-		cfg.TLSConfig = "true"
+	if s.tls != nil {
+		cfg.TLS = s.tls.Clone()
+		cfg.AllowFallbackToPlaintext = s.sslMode == "preferred"
 	}
 	c, err := drv.NewConnector(cfg)
 	if err != nil {
@@ -66,15 +63,13 @@ func openDB(s *settings) (*sql.DB, error) {
 	return db, nil
 }
 
-// binlogTLS is the TLS config for the replication connection.
-func binlogTLS(s *settings) *tls.Config {
-	switch s.sslMode {
-	case "required":
-		return &tls.Config{InsecureSkipVerify: true} //nolint:gosec // database.ssl.mode=required asks for encryption without verification
-	case "verify_ca", "verify_identity":
-		return &tls.Config{ServerName: s.host}
+// binlogTLS is the TLS config for the replication connection: the SQL
+// pool's, or none when preferred found no TLS on the server.
+func binlogTLS(s *settings, si *serverInfo) *tls.Config {
+	if s.tls == nil || si.noTLS {
+		return nil
 	}
-	return nil
+	return s.tls.Clone()
 }
 
 // serverInfo is what the task learns about the server at start.
@@ -82,6 +77,7 @@ type serverInfo struct {
 	flavor   string // gmysql.MySQLFlavor or gmysql.MariaDBFlavor
 	version  string
 	charsets map[uint64]string // collation id → character set
+	noTLS    bool              // database.ssl.mode=preferred and the server offers no TLS
 }
 
 // checkServer verifies the binlog settings CDC needs and detects the flavor.
@@ -90,8 +86,8 @@ func checkServer(ctx context.Context, db *sql.DB) (*serverInfo, error) {
 	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&si.version); err != nil {
 		err = fmt.Errorf("connect to the server (%s/%s/%s): %w", KeyHostname, KeyPort, KeyUser, err)
 		var me *drv.MySQLError
-		if errors.As(err, &me) {
-			return nil, err // access denied and the like: retrying will not help
+		if errors.As(err, &me) || tlsstore.IsCertificateError(err) {
+			return nil, err // access denied, a certificate that does not verify: retrying will not help
 		}
 		return nil, connector.Retriable(err)
 	}

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"hash/fnv"
 	"regexp"
@@ -28,6 +29,10 @@ const (
 	KeyPassword             = "database.password"
 	KeyServerID             = "database.server.id"
 	KeySSLMode              = "database.ssl.mode"
+	KeySSLKeystore          = "database.ssl.keystore"
+	KeySSLKeystorePassword  = "database.ssl.keystore.password"
+	KeySSLTruststore        = "database.ssl.truststore"
+	KeySSLTruststorePass    = "database.ssl.truststore.password"
 	KeyTopicPrefix          = "topic.prefix"
 	KeyDatabaseInclude      = "database.include.list"
 	KeyDatabaseExclude      = "database.exclude.list"
@@ -108,8 +113,12 @@ func newConfigDef() *config.Def {
 	str(KeyUser, config.NoDefault, config.High, "User to connect as; needs SELECT, RELOAD, REPLICATION SLAVE and REPLICATION CLIENT (BINLOG MONITOR on MariaDB).", config.NonEmpty)
 	d.Define(config.Key{Name: KeyPassword, Type: config.Password, Default: "", Importance: config.High, Doc: "Password of database.user."})
 	long(KeyServerID, 0, 0, "Numeric id this connector uses when it joins the replication stream as a replica; unique among the server's replicas. 0 derives a stable id in 5400..6399 from topic.prefix.")
-	str(KeySSLMode, "preferred", config.Medium, "TLS to the server: disabled, preferred (TLS for SQL connections when the server offers it; the binlog connection stays plain), required (TLS without certificate checks), verify_ca / verify_identity (TLS verified against the system roots and the host name).",
+	str(KeySSLMode, "preferred", config.Medium, "TLS to the server, for the SQL connections and the binlog stream alike: disabled; preferred (TLS without certificate checks when the server offers it, else plaintext, which is logged); required (TLS without certificate checks); verify_ca (TLS, the server's chain checked against database.ssl.truststore or the system roots); verify_identity (verify_ca plus the host name).",
 		config.OneOf("disabled", "preferred", "required", "verify_ca", "verify_identity"))
+	str(KeySSLKeystore, "", config.Low, "Key store with the client's key and certificate (mTLS): JKS, PKCS12 or a PEM file (unencrypted key and chain).", nil)
+	d.Define(config.Key{Name: KeySSLKeystorePassword, Type: config.Password, Default: "", Importance: config.Low, Doc: "Password of database.ssl.keystore (and of its key entry)."})
+	str(KeySSLTruststore, "", config.Low, "Trust store with the CA certificates that verify the server (verify_ca, verify_identity): JKS, PKCS12 or PEM; empty uses the system roots.", nil)
+	d.Define(config.Key{Name: KeySSLTruststorePass, Type: config.Password, Default: "", Importance: config.Low, Doc: "Password of database.ssl.truststore."})
 	str(KeyTopicPrefix, config.NoDefault, config.High, "Logical server name: prefix of every topic and of the schema names; the offsets' source partition is {\"server\": topic.prefix}.", validTopicPrefix, "database.server.name")
 	list(KeyDatabaseInclude, "Regular expressions matching the databases to capture (whole names); empty means all but the system databases.", "database.whitelist")
 	list(KeyDatabaseExclude, "Regular expressions matching databases not to capture.", "database.blacklist")
@@ -183,6 +192,7 @@ type settings struct {
 	port                 int
 	serverID             uint32
 	sslMode              string
+	tls                  *tls.Config // nil for disabled
 	prefix               string
 	connectorName        string // mysql | mariadb
 	filters              *filters
@@ -247,6 +257,9 @@ func parseSettings(raw map[string]string) (*settings, error) {
 			bigint:  strings.ToLower(v.String(KeyBigintUnsignedMode)),
 			binary:  strings.ToLower(v.String(KeyBinaryMode)),
 		},
+	}
+	if s.tls, err = tlsConfig(v, s.sslMode, s.host); err != nil {
+		return nil, err
 	}
 	if s.snapshotMode == snapSchemaOnly {
 		s.snapshotMode = snapNoData

@@ -127,7 +127,7 @@ func (r *reader) syncerConfig() replication.BinlogSyncerConfig {
 		Port:             uint16(r.s.port),
 		User:             r.s.user,
 		Password:         r.s.password,
-		TLSConfig:        binlogTLS(r.s),
+		TLSConfig:        binlogTLS(r.s, r.t.server),
 		ParseTime:        true,
 		UseDecimal:       true,
 		HeartbeatPeriod:  hb,

@@ -94,6 +94,9 @@ func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
 	if err != nil {
 		return err
 	}
+	if err := t.checkTLS(cctx, t.db); err != nil {
+		return err
+	}
 	t.cat = newCatalog(t.db, t.server.flavor)
 	t.source = newSourceBlock(s.connectorName, s.prefix)
 	t.sc = newSchemaChangeSchemas(s.connectorName, t.source.schema)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"testing"
 
 	"github.com/tributary-cdc/tributary/internal/dbserver"
 )
@@ -59,4 +60,44 @@ func dbName(test string, n int64) string {
 		s = s[:40]
 	}
 	return fmt.Sprintf("t%d_%s", n, s)
+}
+
+// TLSFiles are the CA and certificate files of a server started with
+// Options.TLS (dbserver.TLSFiles).
+type TLSFiles = dbserver.TLSFiles
+
+// TLSMariaDB starts a MariaDB server of the test's own with TLS on (a CA
+// made for it, a server certificate for hosts or, when none, 127.0.0.1 and
+// localhost) and creates a database on it. The server stops when the test
+// ends. The server's TLS field has the CA file to trust. performance_schema
+// is on, so a test can read each session's Ssl_cipher
+// (performance_schema.status_by_thread).
+func TLSMariaDB(t testing.TB, hosts ...string) (*MariaDBInstance, *Database) {
+	t.Helper()
+	s, err := dbserver.StartMariaDB(context.Background(), Options{TLS: true, TLSHosts: hosts, Settings: map[string]string{"performance-schema": "ON"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	db, err := s.CreateDatabase(context.Background(), dbName(t.Name(), suite.seq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db
+}
+
+// TLSPostgres is TLSMariaDB for PostgreSQL (ssl=on, ssl_ca_file set so
+// client certificates are verified when sent).
+func TLSPostgres(t testing.TB, hosts ...string) (*PostgresInstance, *Database) {
+	t.Helper()
+	s, err := dbserver.StartPostgres(context.Background(), Options{TLS: true, TLSHosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	db, err := s.CreateDatabase(context.Background(), dbName(t.Name(), suite.seq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db
 }

@@ -43,6 +43,15 @@ type Options struct {
 	// the process that started it (for a long-running quickstart the caller
 	// must then Close it itself). Default false.
 	Persistent bool
+	// TLS turns TLS on: a throwaway CA is made in the server's directory
+	// and the server presents a certificate it issued for TLSHosts; clients
+	// may still connect without TLS. The instance's TLS field has the file
+	// names (the CA to trust, a client certificate for mTLS).
+	TLS bool
+	// TLSHosts are the names and addresses in the server certificate;
+	// empty means 127.0.0.1 and localhost. A test sets another name to see
+	// a host name check fail.
+	TLSHosts []string
 }
 
 // freePort asks the kernel for a free TCP port on 127.0.0.1.

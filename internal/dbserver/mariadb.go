@@ -31,7 +31,8 @@ type MariaDBInstance struct {
 	User     string // root (empty password)
 	Password string
 	ServerID int
-	Dir      string // temp dir: data/, mysqld.pid, error.log, mysqld.sock
+	Dir      string    // temp dir: data/, mysqld.pid, error.log, mysqld.sock
+	TLS      *TLSFiles // with Options.TLS: the CA and certificates; else nil
 
 	opts Options
 	proc
@@ -91,6 +92,12 @@ func StartMariaDB(ctx context.Context, o Options) (*MariaDBInstance, error) {
 		}
 		os.RemoveAll(filepath.Join(dir, "data"))
 	}
+	if o.TLS {
+		if s.TLS, err = makeTLS(dir, o.TLSHosts, -1, -1); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if err := s.Start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -143,6 +150,9 @@ func (s *MariaDBInstance) serverArgs() []string {
 	}
 	if isRoot() {
 		args = append(args, "--user=root")
+	}
+	if s.TLS != nil {
+		args = append(args, "--ssl-ca="+s.TLS.CAFile, "--ssl-cert="+s.TLS.ServerCert, "--ssl-key="+s.TLS.ServerKey)
 	}
 	keys := make([]string, 0, len(s.opts.Settings))
 	for k := range s.opts.Settings {

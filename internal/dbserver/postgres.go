@@ -24,8 +24,9 @@ type PostgresInstance struct {
 	Port     int
 	User     string // postgres (trust auth, no password)
 	Password string
-	Dir      string // temp dir: data/, postgres.log, the unix socket
-	Version  int    // major version of the binaries
+	Dir      string    // temp dir: data/, postgres.log, the unix socket
+	Version  int       // major version of the binaries
+	TLS      *TLSFiles // with Options.TLS: the CA and certificates; else nil
 
 	opts Options
 	cred *syscall.Credential
@@ -86,6 +87,16 @@ func StartPostgres(ctx context.Context, o Options) (*PostgresInstance, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("harness: %s failed: %w\n%s", initdb, err, lastLines(string(out), 30))
 	}
+	if o.TLS {
+		uid, gid := -1, -1
+		if cred != nil {
+			uid, gid = int(cred.Uid), int(cred.Gid)
+		}
+		if s.TLS, err = makeTLS(dir, o.TLSHosts, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	if err := s.Start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -105,6 +116,12 @@ func (s *PostgresInstance) serverArgs() []string {
 		"synchronous_commit":      "off",
 		"full_page_writes":        "off",
 		"TimeZone":                "UTC",
+	}
+	if s.TLS != nil {
+		settings["ssl"] = "on"
+		settings["ssl_cert_file"] = s.TLS.ServerCert
+		settings["ssl_key_file"] = s.TLS.ServerKey
+		settings["ssl_ca_file"] = s.TLS.CAFile
 	}
 	for k, v := range s.opts.Settings {
 		settings[k] = v

@@ -336,3 +336,19 @@ func VerifyChainOnly(cfg *tls.Config, roots *x509.CertPool, what string) {
 		return nil
 	}
 }
+
+// IsCertificateError reports whether err (or an error it wraps) is a
+// failed certificate check: unknown authority, wrong host name, expired,
+// or an error of VerifyChainOnly. Retrying does not help with those.
+func IsCertificateError(err error) bool {
+	var (
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		cve *tls.CertificateVerificationError
+	)
+	if errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cve) {
+		return true
+	}
+	return err != nil && strings.Contains(err.Error(), "tls: failed to verify certificate")
+}
