@@ -2,8 +2,8 @@ package mysql
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"log/slog"
 	"os/exec"
 	"path/filepath"
