@@ -17,6 +17,10 @@ const (
 	keyPassword          = "database.password"
 	keyDBName            = "database.dbname"
 	keySSLMode           = "database.sslmode"
+	keySSLRootCert       = "database.sslrootcert"
+	keySSLCert           = "database.sslcert"
+	keySSLKey            = "database.sslkey"
+	keySSLPassword       = "database.sslpassword"
 	keyTopicPrefix       = "topic.prefix"
 	keyPluginName        = "plugin.name"
 	keySlotName          = "slot.name"
@@ -136,7 +140,11 @@ func configDef() *config.Def {
 	str(keyUser, config.NoDefault, config.High, "User name; needs REPLICATION (and CREATE on the database for publication.autocreate.mode other than disabled).", config.NonEmpty)
 	d.Define(config.Key{Name: keyPassword, Type: config.Password, Default: "", Importance: config.High, Doc: "Password of database.user."})
 	str(keyDBName, config.NoDefault, config.High, "Database to capture.", config.NonEmpty)
-	str(keySSLMode, "prefer", config.Low, "libpq sslmode: disable, allow, prefer (default), require, verify-ca, verify-full.", oneOf(keySSLMode, sslModes...))
+	str(keySSLMode, "prefer", config.Low, "libpq sslmode, for the SQL connections and the replication connection alike: disable, allow, prefer (default; TLS without certificate checks when the server offers it, else plaintext, which is logged), require (TLS; with database.sslrootcert the chain is checked, as libpq does), verify-ca (the chain against database.sslrootcert or the system roots), verify-full (verify-ca plus the host name).", oneOf(keySSLMode, sslModes...))
+	str(keySSLRootCert, "", config.Low, "PEM file of the CA certificates that verify the server (libpq sslrootcert).", nil)
+	str(keySSLCert, "", config.Low, "PEM file of the client certificate (libpq sslcert), for certificate authentication.", nil)
+	str(keySSLKey, "", config.Low, "PEM file of the client certificate's key (libpq sslkey).", nil)
+	d.Define(config.Key{Name: keySSLPassword, Type: config.Password, Default: "", Importance: config.Low, Doc: "Password of an encrypted database.sslkey (libpq sslpassword)."})
 	str(keyTopicPrefix, config.NoDefault, config.High, "Logical server name: topic prefix, source.name and the offsets' partition key.", config.NonEmpty, "database.server.name")
 	str(keyPluginName, "pgoutput", config.Medium, "Logical decoding plugin. Only pgoutput (built into PostgreSQL 10+) is supported; Debezium's default decoderbufs is not.", oneOf(keyPluginName, "pgoutput"))
 	str(keySlotName, "debezium", config.Medium, "Replication slot name (letters, digits, underscores).", validSlotName)
@@ -190,6 +198,7 @@ func validSlotName(v any) error {
 // settings is the parsed, typed configuration of one task.
 type settings struct {
 	host, user, password, dbname, sslmode string
+	sslRootCert, sslCert, sslKey, sslPass string
 	port                                  int
 	prefix                                string
 	slot                                  string
@@ -269,6 +278,10 @@ func settingsFrom(v *config.Values) (*settings, error) {
 		password:         v.String(keyPassword),
 		dbname:           v.String(keyDBName),
 		sslmode:          strings.ToLower(v.String(keySSLMode)),
+		sslRootCert:      v.String(keySSLRootCert),
+		sslCert:          v.String(keySSLCert),
+		sslKey:           v.String(keySSLKey),
+		sslPass:          v.String(keySSLPassword),
 		prefix:           v.String(keyTopicPrefix),
 		slot:             v.String(keySlotName),
 		dropSlotOnStop:   v.Bool(keySlotDropOnStop),

@@ -37,6 +37,11 @@ func (s *settings) dsn() string {
 	if s.password != "" {
 		parts = append(parts, "password="+quoteKV(s.password))
 	}
+	for _, kv := range [][2]string{{"sslrootcert", s.sslRootCert}, {"sslcert", s.sslCert}, {"sslkey", s.sslKey}, {"sslpassword", s.sslPass}} {
+		if strings.TrimSpace(kv[1]) != "" {
+			parts = append(parts, kv[0]+"="+quoteKV(kv[1]))
+		}
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/cdc"
 	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -59,7 +61,13 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	}
 	cat, err := s.connect(ctx)
 	if err != nil {
+		if tlsstore.IsCertificateError(err) {
+			return err // the server's certificate does not verify: retrying will not help
+		}
 		return connector.Retriable(err)
+	}
+	if _, encrypted := cat.PgConn().Conn().(*tls.Conn); !encrypted && s.sslmode == "prefer" {
+		t.log.Warn("database.sslmode=prefer: the server offers no TLS; the SQL connections and the replication stream run in plaintext", "host", s.host, "port", s.port)
 	}
 	si, err := checkServer(ctx, cat)
 	if err == nil {
