@@ -203,6 +203,16 @@ func ProcessesUsing(dir string) []int {
 	return pids
 }
 
+// processUsesDir reports whether pid is alive and its command line
+// mentions dir.
+func processUsesDir(pid int, dir string) bool {
+	if !processAlive(pid) {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && strings.Contains(string(b), dir)
+}
+
 // SweepStale stops servers and removes temp directories left behind by
 // harness users that died without cleaning up (owner pid gone).
 func SweepStale() {
@@ -216,7 +226,10 @@ func SweepStale() {
 			pidFiles, _ := filepath.Glob(filepath.Join(dir, "node-*", "kafka.pid"))
 			pidFiles = append(pidFiles, filepath.Join(dir, "mysqld.pid"), filepath.Join(dir, "data", "postmaster.pid"))
 			for _, pf := range pidFiles {
-				if pid := readPidFile(pf); pid > 0 {
+				// Only a process that still runs from this directory: pids
+				// are reused (pid_max is often 32768), and a stale pid
+				// file may name another test's live server by now.
+				if pid := readPidFile(pf); pid > 0 && processUsesDir(pid, dir) {
 					killAndWait(pid, syscall.SIGKILL, time.Second)
 				}
 			}
