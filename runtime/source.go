@@ -272,6 +272,9 @@ func (s *sourceRun) skip(ctx context.Context, rec *schema.Record) error {
 // send transforms, converts and produces one record.
 func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 	t, parts := s.t, &s.parts
+	if orig.OffsetOnly {
+		return s.skip(ctx, &orig)
+	}
 	rec := orig
 	if parts.xf != nil {
 		out, keep, err := parts.xf.Apply(rec)

@@ -39,6 +39,12 @@ type Record struct {
 	OriginalTopic     string
 	OriginalPartition int32
 	OriginalOffset    int64
+
+	// OffsetOnly marks a source record that carries only its source
+	// offset: nothing is produced, and the offset is stored in order with
+	// the records around it (a CDC snapshot stores where it began before
+	// its first row leaves the task).
+	OffsetOnly bool
 }
 
 // OrigTopic is the topic the record was consumed from.

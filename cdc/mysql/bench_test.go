@@ -68,6 +68,7 @@ func countRows(b *testing.B, task *Task, topic string, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		recs = ackPolled(task, recs, nil)
 		for _, r := range recs {
 			if r.Topic == topic {
 				got++

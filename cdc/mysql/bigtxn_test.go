@@ -62,6 +62,7 @@ func TestBigTransactionBoundedMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		recs = ackPolled(task, recs, nil)
 		for _, r := range recs {
 			if r.Topic != "btx."+db.Name+".bigtx" {
 				continue

@@ -445,4 +445,4 @@ func (Plugin) TaskConfigs(_ context.Context, cfg map[string]string, _ int) ([]ma
 }
 
 // NewTask implements connector.SourcePlugin.
-func (Plugin) NewTask() connector.SourceTask { return &Task{} }
+func (Plugin) NewTask() connector.SourceTask { return &Task{committed: make(chan struct{})} }

@@ -113,6 +113,7 @@ func (c *collector) pollUntil(timeout time.Duration, what string, cond func() bo
 		if err != nil {
 			c.t.Fatalf("poll: %v", err)
 		}
+		recs = ackPolled(c.task, recs, c.off)
 		c.recs = append(c.recs, recs...)
 		if c.fold != nil {
 			// keep memory flat for big loads: fold records away, keep a tail
@@ -123,10 +124,28 @@ func (c *collector) pollUntil(timeout time.Duration, what string, cond func() bo
 				c.recs = append([]schema.Record(nil), c.recs[len(c.recs)-10000:]...)
 			}
 		}
-		if c.off != nil && len(recs) > 0 {
-			c.off.commit(recs[len(recs)-1].SourceOffset)
+	}
+}
+
+// ackPolled plays the runtime's part after a poll: it stores the last
+// offset in off (when given), tells the task (Commit releases a snapshot
+// waiting for its start position to be stored), and returns the records
+// without offset-only ones, which the runtime never produces.
+func ackPolled(task *Task, recs []schema.Record, off *memOffsets) []schema.Record {
+	if len(recs) == 0 {
+		return recs
+	}
+	if off != nil {
+		off.commit(recs[len(recs)-1].SourceOffset)
+	}
+	_ = task.Commit(context.Background(), nil)
+	out := recs[:0:0]
+	for _, r := range recs {
+		if !r.OffsetOnly {
+			out = append(out, r)
 		}
 	}
+	return out
 }
 
 func (c *collector) count(topic string) int {

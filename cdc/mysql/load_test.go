@@ -97,13 +97,18 @@ func TestRestartAtRandomPoints(t *testing.T) {
 		task := startTask(t, cfg, off)
 		var pending map[string]any
 		deliver := func(recs []schema.Record, commit bool) {
-			delivered = append(delivered, recs...)
+			for _, r := range recs {
+				if !r.OffsetOnly {
+					delivered = append(delivered, r)
+				}
+			}
 			if len(recs) > 0 {
 				pending = recs[len(recs)-1].SourceOffset
 			}
 			if pending != nil && commit {
 				off.commit(pending)
 				pending = nil
+				_ = task.Commit(t.Context(), nil) // as the runtime does once stored
 			}
 		}
 		if i == 4 {
@@ -127,11 +132,10 @@ func TestRestartAtRandomPoints(t *testing.T) {
 			if err != nil {
 				t.Fatalf("poll: %v", err)
 			}
-			// The runtime commits after Kafka acked, not after every poll; the
-			// first delivery of a run is always committed before the kill (a
-			// snapshot killed before any of its offsets was committed leaves
-			// rows a later snapshot cannot retract, as with Debezium).
-			deliver(recs, rng.IntN(3) > 0 || p == 0)
+			// The runtime commits after Kafka acked, not after every poll,
+			// and a kill may come before any commit of a run, the snapshot
+			// start's included: the snapshot then has sent no row yet.
+			deliver(recs, rng.IntN(3) > 0)
 		}
 		if o, _ := off.Offset(t.Context(), nil); o != nil {
 			if o[offSnapshotCompleted] != nil || o[offSnapshot] == nil {

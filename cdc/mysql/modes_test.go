@@ -46,6 +46,7 @@ func TestSnapshotModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			recs = ackPolled(task, recs, nil)
 			if len(recs) > 0 {
 				t.Fatalf("initial_only emitted %d records after the snapshot", len(recs))
 			}

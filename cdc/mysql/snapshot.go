@@ -311,6 +311,18 @@ func (t *Task) runSnapshot(ctx context.Context, data bool) (position, error) {
 	if t.resumeFrom == nil {
 		p := start
 		t.resumeFrom = &p // a retry of this snapshot streams from here
+		// Before any row leaves the task, store where this snapshot began.
+		// A crash after rows reached Kafka but before their offsets were
+		// stored would otherwise restart with no offset: a new snapshot
+		// from a later position, which never retracts rows of the first
+		// attempt deleted in between (they stay in the topic, and in
+		// every target, for good). Restarted from this offset, the next
+		// snapshot streams from here and replays those deletes.
+		if data {
+			if err := t.storeSnapshotStart(ctx, start); err != nil {
+				return position{}, err
+			}
+		}
 	}
 	st := &snapshotState{t: t, pos: start, view: view.pos}
 	// Schemas first (Debezium emits the tables' DDL before their rows). The
@@ -501,4 +513,22 @@ func before(a, b position) bool {
 		return a.File < b.File
 	}
 	return a.Pos < b.Pos
+}
+
+// storeSnapshotStart emits an offset-only record for the snapshot's start
+// and waits until the runtime reports an offset of this task stored.
+func (t *Task) storeSnapshotStart(ctx context.Context, start position) error {
+	off := start
+	off.Snapshot, off.SnapshotCompleted, off.Event, off.Row = true, false, 0, 0
+	off.TsSec = time.Now().Unix()
+	if err := t.emit(ctx, schema.Record{OffsetOnly: true, SourcePartition: t.partition, SourceOffset: off.offsetMap()}); err != nil {
+		return err
+	}
+	select {
+	case <-t.committed:
+		t.log.Debug("snapshot start position stored", "file", start.File, "pos", start.Pos, "gtids", start.GTIDs)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

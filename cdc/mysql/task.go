@@ -37,6 +37,10 @@ type Task struct {
 	// snapshot's records keep pointing at it and streaming starts there, so
 	// rows deleted between the two snapshots are deleted downstream too.
 	resumeFrom *position
+	// committed is closed by the first Commit: offsets of this task were
+	// stored.
+	committed     chan struct{}
+	committedOnce sync.Once
 
 	queue chan schema.Record
 	errMu sync.Mutex
@@ -309,7 +313,13 @@ func (t *Task) Poll(ctx context.Context) ([]schema.Record, error) {
 
 // Commit implements connector.SourceTask. The binlog needs no
 // acknowledgement: the runtime's stored offsets are the resume point.
-func (t *Task) Commit(context.Context, []connector.Offset) error { return nil }
+//
+// The first one releases a snapshot waiting for its start position to be
+// stored (see runSnapshot).
+func (t *Task) Commit(context.Context, []connector.Offset) error {
+	t.committedOnce.Do(func() { close(t.committed) })
+	return nil
+}
 
 // Stop stops the reader and snapshot workers and closes every connection.
 func (t *Task) Stop() error {
