@@ -3,9 +3,9 @@ package transforms
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -21,15 +21,6 @@ const (
 	keyType      = "type"
 	keyPredicate = "predicate"
 	keyNegate    = "negate"
-)
-
-// Version is what Plugins reports as every transform's version.
-const Version = "tributary-0.1.0"
-
-// Plugin types as Connect's REST API names them.
-const (
-	TypeTransformation = "transformation"
-	TypePredicate      = "predicate"
 )
 
 // transformer is one configured transform. apply gets its own copy of the
@@ -67,8 +58,8 @@ type Chain struct {
 
 type step struct {
 	alias, class string
-	t            transformer
-	pred         predicate
+	t            connector.Transformer
+	pred         connector.Matcher
 	negate       bool
 }
 
@@ -102,10 +93,10 @@ func (c *Chain) Apply(rec schema.Record) (out schema.Record, keep bool, err erro
 	for i := range c.steps {
 		cur = i
 		s := &c.steps[i]
-		if s.pred != nil && s.pred.test(rec) == s.negate {
+		if s.pred != nil && s.pred.Test(rec) == s.negate {
 			continue
 		}
-		out, keep, err := s.t.apply(rec)
+		out, keep, err := s.t.Apply(rec)
 		if err != nil {
 			return orig, false, &Error{Transform: s.alias, Class: s.class, Err: err}
 		}
@@ -117,38 +108,58 @@ func (c *Chain) Apply(rec schema.Record) (out schema.Record, keep bool, err erro
 	return rec, true, nil
 }
 
-// plugin is one transform or predicate class.
-type plugin struct {
-	class   string
-	aliases []string
-	kind    string
-	doc     string
-	def     func() *config.Def
-	newT    func(v *config.Values) (transformer, error)
-	newP    func(v *config.Values) (predicate, error)
-}
+// applier exports a transformer as a connector.Transformer.
+type applier struct{ transformer }
 
-// catalog is the read-only table of supported classes.
-var catalog = buildCatalog()
+func (a applier) Apply(r schema.Record) (schema.Record, bool, error) { return a.apply(r) }
 
-func buildCatalog() []plugin {
+// tester exports a predicate as a connector.Matcher.
+type tester struct{ predicate }
+
+func (t tester) Test(r schema.Record) bool { return t.test(r) }
+
+// Plugins returns the registry entries of every transform and predicate
+// class this package implements: Kafka's SMTs ($Key and $Value variants
+// apart) and predicates, and Debezium's ExtractNewRecordState and
+// ByLogicalTableRouter. A new transform is one more line here.
+func Plugins() []connector.Entry {
 	const k = "org.apache.kafka.connect.transforms."
-	var c []plugin
+	var c []connector.Entry
 	kv := func(name, doc string, def func() *config.Def, build func(v *config.Values, s side) (transformer, error)) {
 		for _, s := range []side{keySide, valueSide} {
 			suffix := "$Value"
 			if s == keySide {
 				suffix = "$Key"
 			}
-			c = append(c, plugin{class: k + name + suffix, kind: TypeTransformation, doc: doc, def: def,
-				newT: func(v *config.Values) (transformer, error) { return build(v, s) }})
+			c = append(c, connector.Entry{Class: k + name + suffix, Type: connector.Transformation, Doc: doc, Config: def,
+				NewTransformer: func(v *config.Values) (connector.Transformer, error) {
+					t, err := build(v, s)
+					if err != nil {
+						return nil, err
+					}
+					return applier{t}, nil
+				}})
 		}
 	}
 	one := func(class, doc string, def func() *config.Def, build func(v *config.Values) (transformer, error), aliases ...string) {
-		c = append(c, plugin{class: class, aliases: aliases, kind: TypeTransformation, doc: doc, def: def, newT: build})
+		c = append(c, connector.Entry{Class: class, Aliases: aliases, Type: connector.Transformation, Doc: doc, Config: def,
+			NewTransformer: func(v *config.Values) (connector.Transformer, error) {
+				t, err := build(v)
+				if err != nil {
+					return nil, err
+				}
+				return applier{t}, nil
+			}})
 	}
 	pred := func(class, doc string, def func() *config.Def, build func(v *config.Values) (predicate, error)) {
-		c = append(c, plugin{class: class, kind: TypePredicate, doc: doc, def: def, newP: build})
+		c = append(c, connector.Entry{Class: class, Type: connector.Predicate, Doc: doc, Config: def,
+			NewMatcher: func(v *config.Values) (connector.Matcher, error) {
+				p, err := build(v)
+				if err != nil {
+					return nil, err
+				}
+				return tester{p}, nil
+			}})
 	}
 	kv("Cast", castDoc, castDef, newCast)
 	kv("ExtractField", extractFieldDoc, extractFieldDef, newExtractField)
@@ -175,61 +186,14 @@ func buildCatalog() []plugin {
 	return c
 }
 
-// lookup finds a class by its full name, an alias, or (as Connect's plugin
-// aliases) its simple name after the last dot, e.g. "InsertField$Value".
-func lookup(class, kind string) *plugin {
-	class = strings.TrimSpace(class)
-	for i := range catalog {
-		p := &catalog[i]
-		if p.kind != kind {
-			continue
-		}
-		if p.class == class || slices.Contains(p.aliases, class) {
-			return p
-		}
-	}
-	if !strings.Contains(class, ".") {
-		for i := range catalog {
-			p := &catalog[i]
-			if p.kind == kind && p.class[strings.LastIndexByte(p.class, '.')+1:] == class {
-				return p
-			}
-		}
-	}
-	return nil
+// Finder looks plugin classes up by kind and by class name, alias or simple
+// name ("InsertField$Value"); *connector.Registry is one.
+type Finder interface {
+	Find(t connector.Type, name string) (connector.Entry, bool)
 }
 
-// PluginInfo describes one supported class, as GET /connector-plugins lists it.
-type PluginInfo struct {
-	Class   string
-	Type    string // TypeTransformation or TypePredicate
-	Version string
-	Doc     string
-}
-
-// Plugins lists every supported transform and predicate class.
-func Plugins() []PluginInfo {
-	out := make([]PluginInfo, 0, len(catalog))
-	for _, p := range catalog {
-		out = append(out, PluginInfo{Class: p.class, Type: p.kind, Version: Version, Doc: p.doc})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Class < out[j].Class })
-	return out
-}
-
-// Def returns the config definition of a transform or predicate class (full
-// or simple name), with its keys unprefixed, as GET
-// /connector-plugins/{class}/config reports them.
-func Def(class string) (*config.Def, bool) {
-	p := lookup(class, TypeTransformation)
-	if p == nil {
-		p = lookup(class, TypePredicate)
-	}
-	if p == nil {
-		return nil, false
-	}
-	return p.def(), true
-}
+// own is a registry of this package's plugins only (Parse, tests).
+func own() Finder { return connector.NewRegistry().Register(Plugins()...) }
 
 // ConfigDef declares the connector-level keys this package owns: the
 // transforms and predicates lists. Everything under transforms.<alias>. and
@@ -257,10 +221,10 @@ func uniqueAliases(v any) error {
 }
 
 // EnrichedDef returns ConfigDef plus, for the aliases listed in raw, the
-// prefixed keys of each configured class (transforms.<alias>.type, .predicate,
-// .negate and the class's own keys), as Connect's ConnectorConfig.enrich does
-// for config validation.
-func EnrichedDef(raw map[string]string) *config.Def {
+// prefixed keys of each configured class found in f (transforms.<alias>.type,
+// .predicate, .negate and the class's own keys), as Connect's
+// ConnectorConfig.enrich does for config validation.
+func EnrichedDef(f Finder, raw map[string]string) *config.Def {
 	d := ConfigDef()
 	for _, alias := range aliasList(raw[KeyTransforms]) {
 		pre := transformsPrefix + alias + "."
@@ -270,16 +234,16 @@ func EnrichedDef(raw map[string]string) *config.Def {
 			Group: "Transforms: " + alias, Doc: "The alias of a predicate used to determine whether to apply this transformation."})
 		d.Define(config.Key{Name: pre + keyNegate, Type: config.Boolean, Default: false, Importance: config.Medium,
 			Group: "Transforms: " + alias, Doc: "Whether the configured predicate should be negated."})
-		if p := lookup(raw[pre+keyType], TypeTransformation); p != nil {
-			prefixKeys(d, p.def(), pre, "Transforms: "+alias)
+		if e, ok := f.Find(connector.Transformation, raw[pre+keyType]); ok {
+			prefixKeys(d, e.Def(), pre, "Transforms: "+alias)
 		}
 	}
 	for _, alias := range aliasList(raw[KeyPredicates]) {
 		pre := predicatesPrefix + alias + "."
 		d.Define(config.Key{Name: pre + keyType, Type: config.Class, Default: config.NoDefault, Importance: config.High,
 			Group: "Predicates: " + alias, Doc: "Class for the '" + alias + "' predicate."})
-		if p := lookup(raw[pre+keyType], TypePredicate); p != nil {
-			prefixKeys(d, p.def(), pre, "Predicates: "+alias)
+		if e, ok := f.Find(connector.Predicate, raw[pre+keyType]); ok {
+			prefixKeys(d, e.Def(), pre, "Predicates: "+alias)
 		}
 	}
 	return d
@@ -343,12 +307,16 @@ func prefixErrors(err error, pre string) config.Errors {
 	return config.Errors{{Key: strings.TrimSuffix(pre, "."), Message: err.Error()}}
 }
 
-// Parse builds the transform chain from a connector config (transforms=…,
-// transforms.<alias>.type=…, predicates=…). Every problem is reported in one
+// Parse is ParseWith over this package's own classes (Plugins).
+func Parse(cfg map[string]string) (*Chain, error) { return ParseWith(own(), cfg) }
+
+// ParseWith builds the transform chain from a connector config
+// (transforms=…, transforms.<alias>.type=…, predicates=…), finding each class
+// in f (the worker's registry). Every problem is reported in one
 // config.Errors, each naming its key (transforms.a.field: …).
-func Parse(cfg map[string]string) (*Chain, error) {
+func ParseWith(f Finder, cfg map[string]string) (*Chain, error) {
 	var errs config.Errors
-	preds := map[string]predicate{}
+	preds := map[string]connector.Matcher{}
 	seen := map[string]bool{}
 	for _, alias := range aliasList(cfg[KeyPredicates]) {
 		if seen[alias] {
@@ -357,12 +325,12 @@ func Parse(cfg map[string]string) (*Chain, error) {
 		}
 		seen[alias] = true
 		pre := predicatesPrefix + alias + "."
-		p, err := parsePlugin(cfg, pre, TypePredicate)
+		p, v, err := parsePlugin(f, cfg, pre, connector.Predicate)
 		if err != nil {
 			errs = append(errs, err...)
 			continue
 		}
-		pr, e := p.newP(mustParse(p, cfg, pre))
+		pr, e := p.NewMatcher(v)
 		if e != nil {
 			errs = append(errs, prefixErrors(e, pre)...)
 			continue
@@ -397,13 +365,13 @@ func Parse(cfg map[string]string) (*Chain, error) {
 				st.negate = b.(bool)
 			}
 		}
-		p, perr := parsePlugin(cfg, pre, TypeTransformation)
+		p, v, perr := parsePlugin(f, cfg, pre, connector.Transformation)
 		if perr != nil {
 			errs = append(errs, perr...)
 			continue
 		}
-		st.class = p.class
-		t, err := p.newT(mustParse(p, cfg, pre))
+		st.class = p.Class
+		t, err := p.NewTransformer(v)
 		if err != nil {
 			errs = append(errs, prefixErrors(err, pre)...)
 			continue
@@ -417,25 +385,20 @@ func Parse(cfg map[string]string) (*Chain, error) {
 	return c, nil
 }
 
-// parsePlugin resolves <pre>type and checks the class's own keys.
-func parsePlugin(cfg map[string]string, pre, kind string) (*plugin, config.Errors) {
+// parsePlugin resolves <pre>type in f and parses the class's own keys.
+func parsePlugin(f Finder, cfg map[string]string, pre string, kind connector.Type) (connector.Entry, *config.Values, config.Errors) {
 	class, ok := cfg[pre+keyType]
 	class = strings.TrimSpace(class)
 	if !ok || class == "" {
-		return nil, config.Errors{{Key: pre + keyType, Message: "Missing required configuration \"" + pre + keyType + "\" which has no default value."}}
+		return connector.Entry{}, nil, config.Errors{{Key: pre + keyType, Message: "Missing required configuration \"" + pre + keyType + "\" which has no default value."}}
 	}
-	p := lookup(class, kind)
-	if p == nil {
-		return nil, config.Errors{{Key: pre + keyType, Message: fmt.Sprintf("Invalid value %s for configuration %s: Class %s could not be found.", class, pre+keyType, class)}}
+	p, found := f.Find(kind, class)
+	if !found || (kind == connector.Transformation && p.NewTransformer == nil) || (kind == connector.Predicate && p.NewMatcher == nil) {
+		return connector.Entry{}, nil, config.Errors{{Key: pre + keyType, Message: fmt.Sprintf("Invalid value %s for configuration %s: Class %s could not be found.", class, pre+keyType, class)}}
 	}
-	if _, err := p.def().Parse(subConfig(cfg, pre)); err != nil {
-		return nil, prefixErrors(err, pre)
+	v, err := p.Def().Parse(subConfig(cfg, pre))
+	if err != nil {
+		return connector.Entry{}, nil, prefixErrors(err, pre)
 	}
-	return p, nil
-}
-
-// mustParse parses the class's keys after parsePlugin validated them.
-func mustParse(p *plugin, cfg map[string]string, pre string) *config.Values {
-	v, _ := p.def().Parse(subConfig(cfg, pre))
-	return v
+	return p, v, nil
 }

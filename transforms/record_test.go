@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -373,10 +374,11 @@ func TestRecordErrorNamesTransform(t *testing.T) {
 
 func TestDefsAndPlugins(t *testing.T) {
 	ps := Plugins()
-	classes := map[string]string{}
+	reg := connector.NewRegistry().Register(ps...)
+	classes := map[string]connector.Type{}
 	for _, p := range ps {
 		classes[p.Class] = p.Type
-		if d, ok := Def(p.Class); !ok || d == nil {
+		if e, ok := reg.Find(p.Type, p.Class); !ok || e.Def() == nil || e.Config == nil {
 			t.Errorf("no def for %s", p.Class)
 		}
 	}
@@ -387,12 +389,12 @@ func TestDefsAndPlugins(t *testing.T) {
 		kafkaPkg + "ValueToKey", kafkaPkg + "ExtractField$Key", kafkaPkg + "HoistField$Value", kafkaPkg + "SetSchemaMetadata$Value",
 		"io.debezium.transforms.ExtractNewRecordState", "io.debezium.transforms.ByLogicalTableRouter",
 	} {
-		if classes[want] != TypeTransformation {
+		if classes[want] != connector.Transformation {
 			t.Errorf("missing transformation %s", want)
 		}
 	}
 	for _, want := range []string{"TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"} {
-		if classes[kafkaPkg+"predicates."+want] != TypePredicate {
+		if classes[kafkaPkg+"predicates."+want] != connector.Predicate {
 			t.Errorf("missing predicate %s", want)
 		}
 	}
@@ -400,7 +402,7 @@ func TestDefsAndPlugins(t *testing.T) {
 		"transforms": "route", "transforms.route.type": kafkaPkg + "RegexRouter", "transforms.route.regex": "x",
 		"predicates": "p", "predicates.p.type": kafkaPkg + "predicates.HasHeaderKey",
 	}
-	d := EnrichedDef(raw)
+	d := EnrichedDef(reg, raw)
 	for _, k := range []string{"transforms", "predicates", "transforms.route.type", "transforms.route.negate", "transforms.route.predicate",
 		"transforms.route.regex", "transforms.route.replacement", "predicates.p.type", "predicates.p.name"} {
 		if _, ok := d.Lookup(k); !ok {
