@@ -152,14 +152,15 @@ type taskParts struct {
 
 // ValidateConnectorConfig checks a connector config against the runtime's
 // and the plugin's keys (types, required keys, validators, cross-key
-// checks) and the transforms, without a worker. Converters are checked by
-// Worker.Validate, which knows the worker's defaults.
-func ValidateConnectorConfig(p connector.Plugin, cfg map[string]string) config.Errors {
+// checks) and the transforms (classes found in reg), without a worker.
+// Converters are checked by Worker.Validate, which knows the worker's
+// defaults.
+func ValidateConnectorConfig(reg *connector.Registry, p connector.Plugin, cfg map[string]string) config.Errors {
 	_, errs := validateConnector(p, cfg)
 	if len(errs) > 0 {
 		return errs
 	}
-	if _, err := ParseTransforms(cfg); err != nil {
+	if _, err := transformsFrom(withStandardPlugins(reg))(cfg); err != nil {
 		var ce config.Errors
 		if errors.As(err, &ce) {
 			return ce

@@ -21,31 +21,32 @@ import (
 	"github.com/tributary-cdc/tributary/offsets"
 	"github.com/tributary-cdc/tributary/runtime/dlq"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
-	"github.com/tributary-cdc/tributary/schema"
 )
 
 // Transformer is a connector's transform chain (transforms.Chain satisfies
 // it): Apply returns the new record, or keep=false to drop it.
-type Transformer interface {
-	Apply(rec schema.Record) (schema.Record, bool, error)
-}
+type Transformer = connector.Transformer
 
 // TransformFactory builds a connector's transform chain from its config
-// (transforms.Parse). It returns an error naming the bad key.
+// (transforms.ParseWith over the registry). It returns an error naming the
+// bad key.
 type TransformFactory func(connectorConfig map[string]string) (Transformer, error)
 
 // Options are what the worker is built with besides its config.
 type Options struct {
-	// Registry holds the connector classes. Required.
+	// Registry holds the plugin classes: connectors, converters, transforms
+	// and predicates. Required. A registry without converters (connectors
+	// only, as tests build) is used with StandardPlugins added.
 	Registry *connector.Registry
 	Logger   *slog.Logger
 	// Store keeps source offsets. Nil: a FileStore at
 	// offset.storage.file.filename (standalone mode).
 	Store offsets.Store
-	// Converters builds key/value converters; nil means NewConverter.
+	// Converters builds key/value converters; nil means the registry's
+	// (Registry.NewConverter).
 	Converters ConverterFactory
-	// Transforms builds transform chains; nil means ParseTransforms
-	// (the transforms package: Connect's SMTs and predicates).
+	// Transforms builds transform chains; nil means the transforms package
+	// over the registry's transform and predicate classes.
 	Transforms TransformFactory
 	// Errors builds errant-record reporters (DLQ); nil means
 	// DefaultErrorReporter.
@@ -115,14 +116,15 @@ func NewWorker(ctx context.Context, cfg *WorkerConfig, opts Options) (*Worker, e
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Registry = withStandardPlugins(opts.Registry)
 	if opts.Converters == nil {
-		opts.Converters = NewConverter
+		opts.Converters = opts.Registry.NewConverter
 	}
 	if opts.Observer == nil {
 		opts.Observer = NopObserver{}
 	}
 	if opts.Transforms == nil {
-		opts.Transforms = ParseTransforms
+		opts.Transforms = transformsFrom(opts.Registry)
 	}
 	w := &Worker{cfg: cfg, opts: opts, log: opts.Logger, conns: map[string]*connEntry{}}
 	w.id = opts.WorkerID

@@ -19,7 +19,6 @@ import (
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime/configstore"
 	"github.com/tributary-cdc/tributary/runtime/rest"
-	"github.com/tributary-cdc/tributary/schema/avroconv"
 )
 
 // RESTHerder serves the REST API from a Worker. Config and target state
@@ -293,24 +292,13 @@ func (h *RESTHerder) Validate(ctx context.Context, cfg map[string]string) (confi
 	return errs, nil
 }
 
-// RESTOptions returns rest.Options for this worker: the herder, its plugin
-// registry and the converter classes it accepts. Callers add Metrics,
-// ClusterID, LogLevel and Logger.
+// RESTOptions returns rest.Options for this worker: the herder and its
+// plugin registry (every kind: GET /connector-plugins). Callers add
+// Metrics, ClusterID, LogLevel and Logger.
 func (h *RESTHerder) RESTOptions() rest.Options {
-	// The converter classes the worker's factory builds (AvroConverter
-	// needs a registry URL, which building it does not contact).
-	var conv []string
-	for _, c := range []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass, avroconv.ClassName} {
-		props := map[string]string{"schema.registry.url": "http://localhost:8081", "converter.type": "value"}
-		if _, err := h.w.opts.Converters(c, props, false); err == nil {
-			conv = append(conv, c)
-		}
-	}
 	return rest.Options{
-		Herder:           h,
-		Registry:         h.w.opts.Registry,
-		Converters:       conv,
-		HeaderConverters: []string{"org.apache.kafka.connect.storage.SimpleHeaderConverter"},
-		Logger:           h.log,
+		Herder:   h,
+		Registry: h.w.opts.Registry,
+		Logger:   h.log,
 	}
 }

@@ -515,11 +515,12 @@ func (c flakyConverter) ToConnect(_ string, _ []schema.Header, b []byte) (*schem
 func TestConverterRetriedPerRetryTimeout(t *testing.T) {
 	var mu sync.Mutex
 	fails := 3
+	std := connector.NewRegistry().Register(runtime.StandardPlugins()...)
 	conv := func(class string, props map[string]string, isKey bool) (schema.Converter, error) {
 		if class == "test.FlakyConverter" {
 			return flakyConverter{&mu, &fails}, nil
 		}
-		return runtime.NewConverter(class, props, isKey)
+		return std.NewConverter(class, props, isKey)
 	}
 	dir := t.TempDir()
 	e := startRESTWorker(t, dir, nil, func(o *runtime.Options) { o.Converters = conv })

@@ -13,6 +13,8 @@ import (
 
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime/kafka"
+	"github.com/tributary-cdc/tributary/schema/jsonconv"
+	"github.com/tributary-cdc/tributary/schema/simpleconv"
 )
 
 // Worker config keys (connect-standalone.properties / connect-distributed.properties).
@@ -39,11 +41,11 @@ const (
 	KeyEmbeddedBrokerDataDir = kafka.KeyEmbeddedDataDir
 )
 
-// Converter class names.
+// Converter class names (each converter's package owns its name).
 const (
-	JSONConverterClass      = "org.apache.kafka.connect.json.JsonConverter"
-	StringConverterClass    = "org.apache.kafka.connect.storage.StringConverter"
-	ByteArrayConverterClass = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	JSONConverterClass      = jsonconv.ClassName
+	StringConverterClass    = simpleconv.StringClass
+	ByteArrayConverterClass = simpleconv.ByteArrayClass
 )
 
 // WorkerDef declares the worker keys Tributary reads. Other keys (producer.*,
@@ -57,7 +59,7 @@ func WorkerDef() *config.Def {
 			Doc: "Converter class for record keys: JsonConverter, StringConverter or ByteArrayConverter."}).
 		Define(config.Key{Name: KeyValueConverter, Type: config.Class, Default: JSONConverterClass, Importance: config.High,
 			Doc: "Converter class for record values."}).
-		Define(config.Key{Name: KeyHeaderConverter, Type: config.Class, Default: "org.apache.kafka.connect.storage.SimpleHeaderConverter", Importance: config.Low,
+		Define(config.Key{Name: KeyHeaderConverter, Type: config.Class, Default: simpleconv.SimpleHeaderClass, Importance: config.Low,
 			Doc: "Header converter class; headers are passed as raw bytes."}).
 		Define(config.Key{Name: KeyOffsetFile, Type: config.String, Default: "", Importance: config.High,
 			Doc: "Standalone mode: file holding source offsets."}).

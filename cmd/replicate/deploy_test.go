@@ -76,7 +76,7 @@ func TestDeployExamplesValidate(t *testing.T) {
 			continue
 		}
 		classes[p.Class()] = true
-		if errs := runtime.ValidateConnectorConfig(p, cfg); len(errs) > 0 {
+		if errs := runtime.ValidateConnectorConfig(reg, p, cfg); len(errs) > 0 {
 			t.Errorf("%s: %v", f, errs)
 		}
 	}

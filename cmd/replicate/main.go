@@ -129,9 +129,10 @@ func runStandalone(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, wo
 		conns = append(conns, connFile{path, name, cfg})
 	}
 	obs := standalone.NewObserver()
-	var sr embeddedRegistryHost
+	plugins := newRegistry()
+	sr := embeddedRegistryHost{plugins: plugins}
 	defer sr.close()
-	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: newRegistry(), Logger: log,
+	w, err := runtime.NewWorker(ctx, wc, runtime.Options{Registry: plugins, Logger: log,
 		Observer: obs, Errors: runtime.DLQErrorReporters(obs), Converters: sr.converters})
 	if err != nil {
 		return err
@@ -211,7 +212,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 			report(path, config.Errors{{Key: runtime.KeyConnectorClass, Message: err.Error()}})
 			continue
 		}
-		if errs := runtime.ValidateConnectorConfig(p, cfg); len(errs) > 0 {
+		if errs := runtime.ValidateConnectorConfig(reg, p, cfg); len(errs) > 0 {
 			report(path, errs)
 		}
 	}

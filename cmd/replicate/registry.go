@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/runtime"
 	"github.com/tributary-cdc/tributary/schema"
 	"github.com/tributary-cdc/tributary/schema/registry"
@@ -24,6 +25,8 @@ const (
 // schema.registry.url=embedded. Its schemas live in the _schemas topic of the
 // worker's cluster, so a restart keeps every id.
 type embeddedRegistryHost struct {
+	plugins *connector.Registry // builds the converters
+
 	mu  sync.Mutex
 	srv *registry.Server
 }
@@ -55,7 +58,8 @@ func (h *embeddedRegistryHost) start(ctx context.Context, log *slog.Logger, w *r
 }
 
 // converters is the worker's ConverterFactory: schema.registry.url=embedded
-// is replaced by the embedded server's URL; everything else is runtime's.
+// is replaced by the embedded server's URL; the converter itself comes from
+// the plugin registry.
 func (h *embeddedRegistryHost) converters(class string, props map[string]string, isKey bool) (schema.Converter, error) {
 	if strings.EqualFold(strings.TrimSpace(props[keySchemaRegistryURL]), embeddedRegistry) {
 		h.mu.Lock()
@@ -71,7 +75,7 @@ func (h *embeddedRegistryHost) converters(class string, props map[string]string,
 		p[keySchemaRegistryURL] = srv.URL()
 		props = p
 	}
-	return runtime.NewConverter(class, props, isKey)
+	return h.plugins.NewConverter(class, props, isKey)
 }
 
 func (h *embeddedRegistryHost) close() {

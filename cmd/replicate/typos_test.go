@@ -38,7 +38,7 @@ func TestValidateRejectsNearTypos(t *testing.T) {
 			for k, v := range c.base {
 				cfg[k] = v
 			}
-			errs := runtime.ValidateConnectorConfig(p, cfg)
+			errs := runtime.ValidateConnectorConfig(reg, p, cfg)
 			var got string
 			for _, e := range errs {
 				if e.Key == "my.custom.note" {

@@ -36,14 +36,11 @@ const maxBody = 16 << 20
 type Options struct {
 	// Herder runs the operations. Required.
 	Herder Herder
-	// Registry lists the connector plugins (GET /connector-plugins).
+	// Registry holds the plugins of every kind: GET /connector-plugins
+	// lists them, GET /connector-plugins/{plugin}/config describes them and
+	// PUT /connector-plugins/{plugin}/config/validate checks a config of a
+	// converter, transform or predicate without a Herder.
 	Registry *connector.Registry
-	// Converters, HeaderConverters, Transforms and Predicates are class
-	// names listed by GET /connector-plugins?connectorsOnly=false.
-	Converters       []string
-	HeaderConverters []string
-	Transforms       []string
-	Predicates       []string
 	// Metrics, when set, is served on GET /metrics.
 	Metrics http.Handler
 	// ClusterID returns the Kafka cluster ID for GET /.
@@ -1046,26 +1043,50 @@ func (s *Server) listPlugins(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range s.opts.Registry.Plugins() {
 			out = append(out, PluginInfo{Class: p.Class(), Type: string(p.Type()), Version: p.Version()})
 		}
-	}
-	if !connectorsOnly {
-		add := func(classes []string, typ string) {
-			for _, c := range classes {
-				out = append(out, PluginInfo{Class: c, Type: typ, Version: s.opts.Version})
+		if !connectorsOnly {
+			// The other kinds in Connect's order (ConnectorPluginsResource):
+			// transformations, predicates, converters, header converters.
+			for _, t := range otherPluginTypes() {
+				for _, e := range s.opts.Registry.Entries(t) {
+					v := e.Version
+					if v == "" {
+						v = s.opts.Version
+					}
+					out = append(out, PluginInfo{Class: e.Class, Type: string(e.Type), Version: v})
+				}
 			}
 		}
-		add(s.opts.Converters, "converter")
-		add(s.opts.HeaderConverters, "header_converter")
-		add(s.opts.Transforms, "transformation")
-		add(s.opts.Predicates, "predicate")
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// otherPluginTypes are the plugin kinds besides connectors, in the order
+// GET /connector-plugins?connectorsOnly=false lists them.
+func otherPluginTypes() []connector.Type {
+	return []connector.Type{connector.Transformation, connector.Predicate, connector.Converter, connector.HeaderConverter}
+}
+
+// otherPlugin finds a converter, header converter, transform or predicate
+// by name; connectors are not returned.
+func (s *Server) otherPlugin(name string) (connector.Entry, bool) {
+	if s.opts.Registry == nil {
+		return connector.Entry{}, false
+	}
+	e, ok := s.opts.Registry.FindAny(name)
+	if !ok || e.Type == connector.Source || e.Type == connector.Sink {
+		return connector.Entry{}, false
+	}
+	return e, true
+}
+
 func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) error {
-	// As Connect (KIP-769): the plugin's own keys.
+	// As Connect (KIP-769): the plugin's own keys, for every kind.
 	if s.opts.Registry != nil {
 		p, err := s.opts.Registry.Lookup(r.PathValue("plugin"))
 		if err != nil {
+			if e, ok := s.otherPlugin(r.PathValue("plugin")); ok {
+				return writeJSON(w, http.StatusOK, e.Def().KeyInfos())
+			}
 			return &Error{Code: http.StatusNotFound, Message: err.Error()}
 		}
 		return writeJSON(w, http.StatusOK, p.Config().KeyInfos())
@@ -1092,6 +1113,9 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteSecrets(r.Context(), nil, cfg)
+	if e, ok := s.otherPlugin(plugin); ok {
+		return writeJSON(w, http.StatusOK, s.validatePlugin(r.Context(), e, cfg))
+	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	pdef, _, err := s.h.ConfigDef(ctx, plugin)
@@ -1108,6 +1132,17 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, infos)
+}
+
+// validatePlugin checks the config of a converter, header converter,
+// transform or predicate (its own keys, unprefixed, as in
+// /connector-plugins/{plugin}/config) and answers Connect's ConfigInfos
+// named by its class. Connect validates connector configs only; this is the
+// same shape for the other kinds.
+func (s *Server) validatePlugin(ctx context.Context, e connector.Entry, cfg map[string]string) config.ConfigInfos {
+	def := e.Def()
+	noteSecrets(ctx, def, cfg)
+	return redactInfos(ctx, def, def.Infos(e.Class, cfg, e.Check(cfg)))
 }
 
 // samePlugin reports whether two class names (or aliases) name one plugin.

@@ -21,6 +21,7 @@ import (
 	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
+	"github.com/tributary-cdc/tributary/schema/jsonconv"
 )
 
 // ---- an in-memory Herder over test plugins (the real worker is tested in
@@ -366,7 +367,8 @@ func newTestServer(t *testing.T) (api, *memHerder) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		fmt.Fprintln(w, "up 1")
 	})
-	s := New(Options{Herder: h, Registry: h.reg, Metrics: metrics, Commit: "abc", Converters: []string{"org.apache.kafka.connect.json.JsonConverter"},
+	h.reg.Register(jsonconv.Plugin())
+	s := New(Options{Herder: h, Registry: h.reg, Metrics: metrics, Commit: "abc",
 		ClusterID: func(context.Context) (string, error) { return "cluster-1", nil }})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
