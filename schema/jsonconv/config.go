@@ -49,20 +49,25 @@ func DefaultConfig() Config {
 }
 
 // ConfigDef returns the definition of JsonConverter's keys (for validation
-// and documentation).
+// and documentation), with JsonConverterConfig's groups, display names and
+// documentation (GET /connector-plugins/JsonConverter/config).
 func ConfigDef() *config.Def {
 	return config.NewDef().
 		Define(config.Key{Name: KeySchemasEnable, Type: config.Boolean, Default: true, Importance: config.High,
+			Group: "Schemas", OrderInGroup: 0, DisplayName: "Enable Schemas",
 			Doc: "Include schemas within each of the serialized values and keys."}).
 		Define(config.Key{Name: KeySchemasCacheSize, Type: config.Int, Default: DefaultCacheSize, Importance: config.High,
+			Group: "Schemas", OrderInGroup: 1, DisplayName: "Schema Cache Size",
 			Doc: "The maximum number of schemas that can be cached in this converter instance.", Validator: config.AtLeast(0)}).
 		Define(config.Key{Name: KeyDecimalFormat, Type: config.String, Default: DecimalBase64, Importance: config.Low,
-			Doc:       "Controls which format this converter will serialize decimals in. BASE64 (default) or NUMERIC.",
+			Group: "Serialization", OrderInGroup: 0, DisplayName: "Decimal Format",
+			Doc:       "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
 			Validator: oneOfCI(DecimalBase64, DecimalNumeric)}).
 		Define(config.Key{Name: KeyReplaceNullWithDefault, Type: config.Boolean, Default: true, Importance: config.Low,
-			Doc: "Whether to replace fields that have a default value and that are null to the default value."}).
+			Group: "Serialization", OrderInGroup: 1, DisplayName: "Replace null with default",
+			Doc: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used."}).
 		Define(config.Key{Name: "converter.type", Type: config.String, Default: "", Importance: config.Low,
-			Doc: "How this converter will be used: key, value or header.", Validator: oneOfCI("", "key", "value", "header")})
+			Doc: "How this converter will be used.", Validator: oneOfCI("", "key", "value", "header")})
 }
 
 func oneOfCI(allowed ...string) config.Validator {
