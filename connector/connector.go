@@ -4,6 +4,11 @@
 // connectors) implement these interfaces and never reach into the runtime's
 // internals; the runtime depends only on this package to drive them.
 //
+// The Registry (registry.go) holds every plugin class of every kind — source
+// and sink connectors, converters, header converters, transforms and
+// predicates — as Entry values (class, aliases, type, version, config
+// definition, constructor). It is a value built by the caller, never global.
+//
 // Lifecycle of a source task (Connect's SourceTask):
 //
 //	Start(ctx, cfg, tc) → Poll(ctx)… → Commit(ctx, offsets) (after Kafka acked) → Stop()

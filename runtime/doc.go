@@ -7,9 +7,11 @@
 // # API for the REST API, metrics, DLQ and config providers
 //
 // A Worker is built with NewWorker(ctx, *WorkerConfig, Options). Options
-// carry the connector Registry and the seams other packages plug into:
-// Converters (ConverterFactory), Transforms (TransformFactory, satisfied by
-// transforms.Parse), Errors (ErrorReporterFactory: DLQ and
+// carry the plugin Registry (connectors, converters, transforms, predicates;
+// StandardPlugins lists the non-connector ones) and the seams other packages
+// plug into: Converters (ConverterFactory, default Registry.NewConverter),
+// Transforms (TransformFactory, default transforms.ParseWith over the
+// Registry), Errors (ErrorReporterFactory: DLQ and
 // errors.tolerance), Observer (metrics events) and KafkaHooks (kgo hooks).
 //
 // Connector operations, mirroring Connect's REST API:
