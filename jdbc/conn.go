@@ -3,6 +3,7 @@ package jdbc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 )
 
 // Flavor is the SQL dialect family of a connection.
@@ -34,6 +36,11 @@ type Conn struct {
 	Host     string
 	Port     int
 	User     string
+	// Log receives the warning of a PREFERRED connection that fell back
+	// to plaintext; nil uses slog.Default().
+	Log *slog.Logger
+
+	tls *urlTLS // MySQL URLs: the TLS the URL asked for (tls.go)
 }
 
 // ParseURL parses a connection.url. Accepted forms:
@@ -104,7 +111,13 @@ func parseMySQLURL(s, user, password string) (*Conn, error) {
 		cfg.Passwd = v
 	}
 	cfg.User, cfg.Passwd = overlay(cfg.User, cfg.Passwd, user, password)
-	return mysqlConn(cfg, "", ""), nil
+	t, err := mysqlURLTLS(q, strings.HasPrefix(s, "mariadb://"), u.Hostname())
+	if err != nil {
+		return nil, err
+	}
+	c := mysqlConn(cfg, "", "")
+	c.tls = t
+	return c, nil
 }
 
 func mysqlConn(cfg *mysql.Config, user, password string) *Conn {
@@ -140,6 +153,9 @@ func parsePostgresURL(s, user, password string) (*Conn, error) {
 	}
 	q.Del("user")
 	q.Del("password")
+	if err := pgURLTLS(q); err != nil {
+		return nil, err
+	}
 	// JDBC-only parameters libpq does not know.
 	for _, k := range []string{"currentSchema", "ApplicationName", "loggerLevel", "stringtype", "reWriteBatchedInserts"} {
 		q.Del(k)
@@ -191,14 +207,19 @@ func (c *Conn) Open(ctx context.Context, attempts int, backoff time.Duration) (*
 	}
 	var last error
 	for i := 0; i < attempts; i++ {
-		db, err := sqlx.Open(c.Driver, c.DSN)
+		db, err := c.openDB()
 		if err == nil {
 			if err = db.PingContext(ctx); err == nil {
-				return db, nil
+				if err = c.checkTLS(ctx, db); err == nil {
+					return db, nil
+				}
 			}
 			db.Close()
 		}
 		last = err
+		if tlsstore.IsCertificateError(err) {
+			break // the server's certificate does not verify: retrying will not help
+		}
 		if i+1 < attempts {
 			select {
 			case <-ctx.Done():
