@@ -62,6 +62,10 @@ type Entry struct {
 	NewTransformer func(cfg *config.Values) (Transformer, error)
 	// NewMatcher builds a predicate from its parsed keys.
 	NewMatcher func(cfg *config.Values) (Matcher, error)
+	// Validate, when set, replaces the constructor in Check: for plugins
+	// whose constructor needs what only a running worker has (AvroConverter
+	// with schema.registry.url=embedded).
+	Validate func(props map[string]string) error
 }
 
 // Def returns the entry's config definition (an empty one when it has no
@@ -77,8 +81,8 @@ func (e Entry) Def() *config.Def {
 func (e Entry) SimpleName() string { return e.Class[strings.LastIndexByte(e.Class, '.')+1:] }
 
 // Check validates props against the entry's keys and, when they parse, runs
-// its constructor, so that checks across keys (a Cast spec, a regex) are
-// reported too. Every problem names its key; one the constructor reports
+// its constructor (or Validate), so that checks across keys (a Cast spec, a
+// regex) are reported too. Every problem names its key; one the constructor reports
 // without a key is given the key "" (the plugin as a whole). Connectors are
 // checked by the runtime, which adds its own keys; Check returns nil for them.
 func (e Entry) Check(props map[string]string) config.Errors {
@@ -87,16 +91,18 @@ func (e Entry) Check(props map[string]string) config.Errors {
 	if err != nil {
 		return asErrors(err)
 	}
-	switch e.Type {
-	case Converter:
+	switch {
+	case e.Validate != nil:
+		err = e.Validate(props)
+	case e.Type == Converter:
 		if e.NewConverter != nil {
 			_, err = e.NewConverter(props, strings.EqualFold(strings.TrimSpace(props["converter.type"]), "key"))
 		}
-	case Transformation:
+	case e.Type == Transformation:
 		if e.NewTransformer != nil {
 			_, err = e.NewTransformer(v)
 		}
-	case Predicate:
+	case e.Type == Predicate:
 		if e.NewMatcher != nil {
 			_, err = e.NewMatcher(v)
 		}

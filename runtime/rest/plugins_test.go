@@ -251,6 +251,7 @@ func TestValidateEveryKind(t *testing.T) {
 		"TopicNameMatches":         {"pattern": "t.*"},
 		"ReplaceField$Key":         {"exclude": "a"},
 		"TimestampConverter$Value": {"target.type": "unix"},
+		"AvroConverter":            {"schema.registry.url": "embedded", "converter.type": "value"},
 	} {
 		var v validation
 		body := a.expect("PUT", "/connector-plugins/"+plugin+"/config/validate", cfg, 200, &v)

@@ -24,5 +24,11 @@ func Plugin() connector.Entry {
 			}
 			return c, nil
 		},
+		// Checking a config reads every key but builds no client, so
+		// schema.registry.url=embedded passes where a worker serves one.
+		Validate: func(props map[string]string) error {
+			_, err := ConfigFromMap(props, false)
+			return err
+		},
 	}
 }
