@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tributary-cdc/tributary/connector"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -99,6 +100,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	}
 	db, err := conn.Open(ctx, st.connAttempts, st.connBackoff)
 	if err != nil {
+		if tlsstore.IsCertificateError(err) {
+			return err // the server's certificate does not verify: retrying will not help
+		}
 		return connector.Retriable(err)
 	}
 	db.SetMaxOpenConns(4)
