@@ -82,10 +82,17 @@ func ConnectorDef(t connector.Type) *config.Def {
 	case connector.Source:
 		d.Define(config.Key{Name: "topic.creation.groups", Type: config.List, Default: []string{}, Importance: config.Low,
 			Group: "Topic Creation", Doc: "Groups of configurations for topics created by source connectors."}).
-			Define(config.Key{Name: "exactly.once.support", Type: config.String, Default: "requested", Importance: config.Low,
-				Group: "Exactly Once Support", Doc: "Accepted for compatibility.", Validator: config.OneOf("requested", "required")}).
-			Define(config.Key{Name: "transaction.boundary", Type: config.String, Default: "poll", Importance: config.Low,
-				Group: "Exactly Once Support", Doc: "Accepted for compatibility.", Validator: config.OneOf("poll", "interval", "connector")}).
+			Define(config.Key{Name: KeyExactlyOnceSupport, Type: config.String, Default: "requested", Importance: config.Medium,
+				Group: "Exactly Once Support", Validator: config.OneOf("requested", "required"),
+				Doc: "requested or required. required makes validation refuse the connector unless the worker runs exactly-once source support " +
+					"(exactly.once.source.support=enabled, distributed mode) and the connector can give exactly-once delivery with this config."}).
+			Define(config.Key{Name: KeyTransactionBoundary, Type: config.String, Default: "poll", Importance: config.Medium,
+				Group: "Exactly Once Support", Validator: config.OneOf("poll", "interval", "connector"),
+				Doc: "With exactly-once source support: poll commits one producer transaction (records and their offsets) per batch a task returns; " +
+					"interval commits every transaction.boundary.interval.ms; connector (connector-defined boundaries) is refused: no connector here defines them."}).
+			Define(config.Key{Name: KeyTransactionBoundaryInterval, Type: config.Long, Default: nil, Importance: config.Low,
+				Group: "Exactly Once Support", Validator: nonNegativeLong,
+				Doc: "With transaction.boundary=interval, how often a task commits its transaction; unset: the worker's offset.flush.interval.ms."}).
 			Define(config.Key{Name: "offsets.storage.topic", Type: config.String, Default: "", Importance: config.Low,
 				Group: "Exactly Once Support", Doc: "Accepted for compatibility."})
 	}

@@ -41,6 +41,8 @@ type sourceRun struct {
 	created map[string]bool
 	// topics creates missing topics per topic.creation.* (nil: not used).
 	topics *topics.Creator
+	// txn is the exactly-once state (nil: at-least-once, eos.go).
+	txn *txnRun
 }
 
 // producerProps returns the producer properties of a connector: the
@@ -68,11 +70,23 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 	if err != nil {
 		return fmt.Errorf("producer config: %w", err)
 	}
-	prod, err := kgo.NewClient(append(opts, t.w.hookOpts()...)...)
+	opts = append(opts, t.w.hookOpts()...)
+	// With exactly-once support the store's transactional producer sends
+	// the records; it is initialized (fencing older owners) before the
+	// task reads its offsets, as in Connect.
+	txn, err := t.openTxnRun(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("producer: %w", err)
+		return err
 	}
-	defer prod.Close()
+	var prod *kgo.Client
+	if txn != nil {
+		prod = txn.tp.Client() // owned by the store
+	} else {
+		if prod, err = kgo.NewClient(opts...); err != nil {
+			return fmt.Errorf("producer: %w", err)
+		}
+		defer prod.Close()
+	}
 
 	task := p.NewTask()
 	if err := task.Start(ctx, t.cfg, t.taskContext()); err != nil {
@@ -90,14 +104,20 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 		stopping:   make(chan struct{}),
 		uncommited: map[string]connector.Offset{},
 		created:    map[string]bool{},
+		txn:        txn,
+	}
+	if txn != nil {
+		txn.s = s
 	}
 	if s.topics, err = t.topicCreator(); err != nil { // KIP-158 (worker_providers.go)
 		return err
 	}
 
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.committer(runCtx) }()
+	if txn == nil { // exactly-once tasks commit on their poll loop
+		wg.Add(1)
+		go func() { defer wg.Done(); s.committer(runCtx) }()
+	}
 	s.loop(runCtx)
 	cancel()
 	wg.Wait()
@@ -106,6 +126,21 @@ func (t *taskRunner) runSource(ctx context.Context, p connector.SourcePlugin) er
 	close(s.stopping)
 	sctx, scancel := context.WithTimeout(context.Background(), t.w.cfg.OffsetFlushTimeout)
 	defer scancel()
+	if txn != nil {
+		// Connect: the final transaction commits unless the task failed.
+		if s.fail.get() == nil {
+			if err := txn.commitFinal(); err != nil {
+				s.fail.set(err)
+			}
+		} else {
+			_ = txn.abort(s.fail.get())
+		}
+		prodCancel()
+		if err := task.Stop(); err != nil {
+			t.log.Warn("task stop", "err", err)
+		}
+		return s.fail.get()
+	}
 	if err := prod.Flush(sctx); err != nil {
 		t.log.Warn("records still in flight at stop; their offsets are not committed", "err", err, "pending", s.tracker.Pending())
 	}
@@ -124,6 +159,12 @@ func (s *sourceRun) loop(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		if paused, ch := t.pauseState(); paused {
+			if s.txn != nil && s.txn.open { // no transaction stays open while paused
+				if err := s.txn.commitFinal(); err != nil {
+					s.fail.set(err)
+					return
+				}
+			}
 			select {
 			case <-ch:
 			case <-ctx.Done():
@@ -149,6 +190,12 @@ func (s *sourceRun) loop(ctx context.Context) {
 		}
 		backoff = 100 * time.Millisecond
 		if len(recs) == 0 {
+			if s.txn != nil {
+				if err := s.txn.afterBatch(true); err != nil {
+					s.fail.set(err)
+					return
+				}
+			}
 			continue
 		}
 		if !t.w.leaseHeld() {
@@ -165,6 +212,12 @@ func (s *sourceRun) loop(ctx context.Context) {
 				if ctx.Err() == nil || s.fail.get() == nil {
 					s.fail.set(err)
 				}
+				return
+			}
+		}
+		if s.txn != nil {
+			if err := s.txn.afterBatch(false); err != nil {
+				s.fail.set(err)
 				return
 			}
 		}
@@ -327,6 +380,14 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 	if rec.Partition >= 0 {
 		kafka.WithPartition(kr, rec.Partition)
 	}
+	if s.txn != nil {
+		if err := s.txn.checkTopic(rec.Topic); err != nil {
+			return err
+		}
+		if err := s.txn.begin(); err != nil {
+			return err
+		}
+	}
 	tk, err := s.track(ctx, &orig)
 	if err != nil {
 		return err
@@ -345,6 +406,14 @@ func (s *sourceRun) send(ctx context.Context, orig schema.Record) error {
 				return // abandoned at shutdown; its offset stays uncommitted
 			}
 		default:
+		}
+		if s.txn != nil {
+			// The transaction cannot commit: the task fails (Connect), and
+			// no DLQ takes the record outside the transaction.
+			err = fmt.Errorf("produce to topic %s: %w", r.Topic, err)
+			s.txn.sendFailed(err)
+			s.fail.set(s.txn.tp.Fenced(err))
+			return
 		}
 		rerr := t.report(context.Background(), parts, ErrantRecord{Stage: StageKafkaProduce, Record: &orig,
 			Err: fmt.Errorf("produce to topic %s: %w", r.Topic, err)})

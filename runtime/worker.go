@@ -142,6 +142,10 @@ func NewWorker(ctx context.Context, cfg *WorkerConfig, opts Options) (*Worker, e
 		w.clientProps[KeyBootstrapServers] = strings.Join(e.Addrs(), ",")
 	}
 	w.store = opts.Store
+	if err := w.checkExactlyOnceWorker(); err != nil { // eos.go
+		w.closeKafka()
+		return nil, err
+	}
 	if w.store == nil {
 		if cfg.OffsetFile == "" {
 			w.closeKafka()
@@ -236,6 +240,7 @@ func (w *Worker) Validate(ctx context.Context, cfg map[string]string) (*config.D
 	}
 	_, errs := validateConnector(p, cfg)
 	errs = append(errs, w.validateRuntimeParts(cfg)...)
+	errs = append(errs, w.validateExactlyOnce(p, cfg)...)
 	return FullDef(p), errs, nil
 }
 
@@ -317,6 +322,9 @@ func (w *Worker) putConfig(ctx context.Context, name string, cfg map[string]stri
 		return false, errs
 	}
 	if errs := w.validateRuntimeParts(cfg); len(errs) > 0 {
+		return false, errs
+	}
+	if errs := w.validateExactlyOnce(p, cfg); len(errs) > 0 {
 		return false, errs
 	}
 

@@ -79,9 +79,11 @@ func Def() *config.Def {
 			Validator: config.OneOf("http", "HTTP", "https", "HTTPS"), Doc: "The protocol other workers use to reach this one (http or https; default: http when an http listener exists, else https)."}).
 		Define(config.Key{Name: KeyWorkerSyncTimeout, Type: config.Int, Default: 3000, Importance: config.Medium, Validator: config.AtLeast(1),
 			Doc: "How long a worker waits to read the config topic to the leader's offset before it gives up its work and rejoins."}).
-		Define(config.Key{Name: KeyExactlyOnceSource, Type: config.String, Default: "disabled", Importance: config.Low,
+		Define(config.Key{Name: KeyExactlyOnceSource, Type: config.String, Default: "disabled", Importance: config.High,
 			Validator: config.OneOf("disabled", "preparing", "enabled"),
-			Doc:       "Accepted for compatibility; source offsets are always written in per-task transactions (see the package doc)."})
+			Doc: "enabled: each source task writes its records and their source offsets in one Kafka transaction of its own transactional ID " +
+				"(KIP-618), so a fenced old owner cannot add a record. preparing (Connect's upgrade step) and disabled: records are at-least-once; " +
+				"source offsets are written in per-task transactions either way (see the package doc)."})
 }
 
 // Config is a parsed distributed worker config.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/offsets"
@@ -19,9 +18,10 @@ import (
 	"github.com/tributary-cdc/tributary/runtime/kafka"
 )
 
-// ErrFenced is returned by a source task's offset commit after a newer
-// owner of the task claimed its transactional ID: the task must stop.
-var ErrFenced = errors.New("fenced: another worker now owns this task")
+// ErrFenced is returned by a source task's offset commit (or, with
+// exactly-once support, its produce) after a newer owner of the task
+// claimed its transactional ID: the task must stop. It is runtime.ErrFenced.
+var ErrFenced = runtime.ErrFenced
 
 // txnTimeout bounds how long the transaction of a worker that died in the
 // middle of an offset commit holds back read_committed readers.
@@ -57,9 +57,11 @@ type offsetStore struct {
 	done   chan struct{}
 }
 
-var _ runtime.TaskOffsetStore = (*offsetStore)(nil)
+var _ runtime.ExactlyOnceStore = (*offsetStore)(nil)
 
-// txnWriter is one task's transactional offset producer.
+// txnWriter is one task's transactional producer: the claim's (offsets
+// only), or with exactly-once support the task's own (records and offsets,
+// runtime/eos.go), which replaced it.
 type txnWriter struct {
 	mu     sync.Mutex
 	cl     *kgo.Client
@@ -403,12 +405,77 @@ func (t taskOffsets) Put(ctx context.Context, conn string, entries []offsets.Ent
 	return nil
 }
 
-// fail marks the writer fenced when the broker says so.
+// fail marks the writer fenced when the broker says so (w.mu held).
 func (t taskOffsets) fail(w *txnWriter, err error) error {
-	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
-		errors.Is(err, kerr.TransactionalIDAuthorizationFailed) || errors.Is(err, kerr.InvalidProducerIDMapping) {
+	if runtime.IsFencedError(err) {
 		w.fenced = ErrFenced
+		if errors.Is(err, ErrFenced) {
+			return fmt.Errorf("task %s: %w", t.key, err)
+		}
 		return fmt.Errorf("task %s: %w: %w", t.key, ErrFenced, err)
 	}
 	return fmt.Errorf("task %s: %w", t.key, err)
+}
+
+// Transactional implements runtime.ExactlyOnceStore: the task's producer,
+// built from the task's options, replaces the claim's. Initializing it bumps
+// the transactional ID's epoch once more (the claim's producer, on this
+// worker, is the one fenced, and is closed); then the offsets topic is read
+// to its last stable offsets. A task that lost its claim (released, or
+// fenced by a newer owner) gets ErrFenced: the herder claims again before
+// it starts the task anew.
+func (s *offsetStore) Transactional(ctx context.Context, conn string, task int, opts []kgo.Opt) (runtime.TaskProducer, error) {
+	k := runtime.TaskKey{Connector: conn, Task: task}
+	s.mu.Lock()
+	w := s.writers[k]
+	s.mu.Unlock()
+	if w == nil {
+		return nil, fmt.Errorf("task %s: %w (not claimed on this worker)", k, ErrFenced)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fenced != nil {
+		return nil, fmt.Errorf("task %s: %w", k, w.fenced)
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(s.transactionalID(k)))...)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: producer: %w", k, err)
+	}
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		cl.Close()
+		return nil, taskOffsets{s: s, key: k}.fail(w, fmt.Errorf("initialize transactional id %s: %w", s.transactionalID(k), err))
+	}
+	w.cl.Close()
+	w.cl = cl
+	if err := s.sync(ctx); err != nil {
+		return nil, err
+	}
+	return &taskProducer{s: s, w: w, key: k, cl: cl}, nil
+}
+
+// taskProducer is a task's exactly-once producer (runtime.TaskProducer).
+type taskProducer struct {
+	s   *offsetStore
+	w   *txnWriter
+	key runtime.TaskKey
+	cl  *kgo.Client
+}
+
+func (p *taskProducer) Client() *kgo.Client  { return p.cl }
+func (p *taskProducer) OffsetsTopic() string { return p.s.topic }
+func (p *taskProducer) Committed(conn string, entries []offsets.Entry) {
+	p.s.applyAll(conn, entries)
+}
+
+func (p *taskProducer) OffsetRecords(conn string, entries []offsets.Entry) ([]*kgo.Record, error) {
+	return records(p.s.topic, conn, entries)
+}
+
+func (p *taskProducer) Fenced(err error) error {
+	if err == nil || !runtime.IsFencedError(err) {
+		return err
+	}
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	return taskOffsets{s: p.s, key: p.key}.fail(p.w, err)
 }

@@ -1,0 +1,14 @@
+package postgres
+
+import "github.com/tributary-cdc/tributary/connector"
+
+var _ connector.ExactlyOnceSupporter = Plugin{}
+
+// ExactlyOnceSupport implements connector.ExactlyOnceSupporter: the offset
+// holds the commit LSN and the LSN of the last event emitted (Debezium's
+// lsn_commit and lsn), so streaming resumes exactly after the last committed
+// record. As in Debezium, a snapshot interrupted before it completed is
+// taken again from its start.
+func (Plugin) ExactlyOnceSupport(map[string]string) connector.ExactlyOnceSupport {
+	return connector.ExactlyOnceSupported
+}
