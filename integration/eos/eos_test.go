@@ -54,7 +54,7 @@ const (
 // worker is one `replicate distributed` process slot (restarts keep the
 // port and properties).
 type worker struct {
-	t    *testing.T
+	t    testing.TB
 	i    int
 	port int
 	prop string
@@ -69,7 +69,7 @@ type proc struct {
 	err    error
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,7 +79,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newWorker(t *testing.T, dir string, i int, bootstrap, support string, extra string) *worker {
+func newWorker(t testing.TB, dir string, i int, bootstrap, support string, extra string) *worker {
 	w := &worker{t: t, i: i, port: freePort(t), dir: dir, prop: filepath.Join(dir, fmt.Sprintf("worker-%d.properties", i))}
 	props := fmt.Sprintf(`bootstrap.servers=%s
 group.id=eos-it
@@ -207,7 +207,7 @@ func call(method, url string, body any) (int, []byte, error) {
 
 // putConnector creates a connector through w, retrying while the cluster
 // has no leader yet (409).
-func putConnector(t *testing.T, w *worker, name string, cfg map[string]string) {
+func putConnector(t testing.TB, w *worker, name string, cfg map[string]string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -377,7 +377,7 @@ func checkExactlyOnce(t *testing.T, got []int, want int) {
 	}
 }
 
-func createTopic(t *testing.T, bootstrap string, topic string) {
+func createTopic(t testing.TB, bootstrap string, topic string) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
 	if err != nil {
