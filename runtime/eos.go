@@ -193,6 +193,9 @@ type txnRun struct {
 	open       bool      // a transaction is open
 	lastCommit time.Time // interval boundary: when the last one ended
 	sendErr    chan error
+	// pending holds, per source partition ID, the offset of the last
+	// record sent (or skipped) since the last commit.
+	pending map[string]connector.Offset
 }
 
 // openTxnRun gives the task its transactional producer (nil, nil when the
@@ -215,7 +218,7 @@ func (t *taskRunner) openTxnRun(ctx context.Context, opts []kgo.Opt) (*txnRun, e
 		t.log.Warn("transactional.id is set by the worker for exactly-once source tasks; the configured value is ignored", "transactional.id", id)
 	}
 	r := &txnRun{boundary: strings.ToLower(strings.TrimSpace(t.cfg[KeyTransactionBoundary])), interval: t.w.cfg.OffsetFlushInterval,
-		timeout: timeout, sendErr: make(chan error, 1)}
+		timeout: timeout, sendErr: make(chan error, 1), pending: map[string]connector.Offset{}}
 	if r.boundary == "" {
 		r.boundary = BoundaryPoll
 	}
@@ -283,52 +286,42 @@ func (r *txnRun) commitFinal() error {
 	return r.commit(ctx)
 }
 
-// commit sends every record of the open transaction, adds the offsets that
-// became committable, and commits the transaction; then tells the task.
-// Any failure fails the task: its transaction is aborted (by the broker
-// when the producer was fenced), so nothing of it becomes visible.
+// commit adds the offsets of the records sent since the last commit to the
+// open transaction, waits until Kafka acknowledged all of it, and commits
+// it; then tells the task. Any failure fails the task: its transaction is
+// aborted (by the broker when the producer was fenced), so nothing of it
+// becomes visible.
 func (r *txnRun) commit(ctx context.Context) error {
 	s := r.s
 	r.lastCommit = time.Now()
-	cl := r.tp.Client()
-	if r.open {
-		if err := cl.Flush(ctx); err != nil {
-			return r.abort(fmt.Errorf("flush transaction: %w", err))
-		}
-	}
-	select {
-	case err := <-r.sendErr:
-		return r.abort(err)
-	default:
-	}
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	for k, o := range s.tracker.Committable() {
-		s.uncommited[k] = o
-	}
-	if !r.open && len(s.uncommited) == 0 {
+	if !r.open && len(r.pending) == 0 {
 		return nil
 	}
-	entries := make([]offsets.Entry, 0, len(s.uncommited))
-	offs := make([]connector.Offset, 0, len(s.uncommited))
-	for _, o := range s.uncommited {
-		entries = append(entries, offsets.Entry{Partition: o.Partition, Offset: o.Offset})
-		offs = append(offs, o)
-	}
 	start := time.Now()
-	err := r.commitOffsets(ctx, entries)
+	entries, offs := r.pendingEntries()
+	err := r.commitTxn(ctx, entries)
 	s.t.w.opts.Observer.OffsetCommit(s.t.conn, s.t.id, time.Since(start), err)
 	if err != nil {
 		return err
 	}
-	clear(s.uncommited)
+	clear(r.pending)
 	if err := s.task.Commit(ctx, offs); err != nil {
 		s.t.log.Warn("task commit", "err", err)
 	}
 	return nil
 }
 
-func (r *txnRun) commitOffsets(ctx context.Context, entries []offsets.Entry) error {
+func (r *txnRun) pendingEntries() ([]offsets.Entry, []connector.Offset) {
+	entries := make([]offsets.Entry, 0, len(r.pending))
+	offs := make([]connector.Offset, 0, len(r.pending))
+	for _, o := range r.pending {
+		entries = append(entries, offsets.Entry{Partition: o.Partition, Offset: o.Offset})
+		offs = append(offs, o)
+	}
+	return entries, offs
+}
+
+func (r *txnRun) commitTxn(ctx context.Context, entries []offsets.Entry) error {
 	cl := r.tp.Client()
 	if len(entries) > 0 {
 		if err := r.begin(); err != nil {
@@ -338,9 +331,23 @@ func (r *txnRun) commitOffsets(ctx context.Context, entries []offsets.Entry) err
 		if err != nil {
 			return r.abort(err)
 		}
-		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-			return r.abort(fmt.Errorf("write offsets to %s: %w", r.tp.OffsetsTopic(), err))
+		for _, rec := range recs {
+			cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+				if err != nil {
+					r.sendFailed(fmt.Errorf("write offsets to %s: %w", r.tp.OffsetsTopic(), err))
+				}
+			})
 		}
+	}
+	// Records and offsets are acknowledged, or the transaction aborts:
+	// franz-go would commit whatever succeeded.
+	if err := cl.Flush(ctx); err != nil {
+		return r.abort(fmt.Errorf("flush transaction: %w", err))
+	}
+	select {
+	case err := <-r.sendErr:
+		return r.abort(err)
+	default:
 	}
 	r.open = false
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {

@@ -304,6 +304,12 @@ func (s *sourceRun) track(ctx context.Context, rec *schema.Record) (*offsets.Tic
 	if ptr != s.lastPartPtr {
 		s.lastPartPtr, s.lastPartID = ptr, offsets.PartitionID(rec.SourcePartition)
 	}
+	if s.txn != nil {
+		// Exactly-once: the offset goes in the open transaction with the
+		// record (Connect's recordDispatched); both commit or neither.
+		s.txn.pending[s.lastPartID] = connector.Offset{Partition: rec.SourcePartition, Offset: rec.SourceOffset}
+		return nil, nil
+	}
 	return s.tracker.Track(ctx, s.lastPartID,
 		connector.Offset{Partition: rec.SourcePartition, Offset: rec.SourceOffset})
 }

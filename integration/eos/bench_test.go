@@ -19,7 +19,7 @@ import (
 // benchLines is the workload of one run: lines of benchLineBytes bytes
 // (about a narrow table row in Connect's string form).
 const (
-	benchLines     = 200000
+	benchLines     = 500000
 	benchLineBytes = 100
 )
 

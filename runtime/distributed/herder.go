@@ -584,6 +584,9 @@ func (h *Herder) startTaskLocked(ctx context.Context, k runtime.TaskKey, cfg map
 		h.statuses.put(taskStatusKey(k.Connector, k.Task), stateFailed, err.Error(), h.generation.Load())
 		return
 	}
+	if h.fenced.Load() {
+		return // the membership was lost: a claim would fence the task's new owner
+	}
 	if p.Type() == connector.Source {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := h.offsets.claim(cctx, k)
