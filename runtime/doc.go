@@ -82,7 +82,10 @@
 // TaskOffsetStore commit through a per-task writer: in distributed mode a
 // transactional producer whose transactional ID belongs to the task, so a
 // new owner fences the old one before it starts (the reasons are in
-// runtime/distributed's package doc).
+// runtime/distributed's package doc). With exactly.once.source.support=
+// enabled (KIP-618, eos.go) the task's records go through that producer
+// too, in the same transaction as their offsets (ExactlyOnceStore), so a
+// fenced zombie cannot add a record either.
 //
 // # Kafka
 //

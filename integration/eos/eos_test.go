@@ -100,7 +100,8 @@ session.timeout.ms=%d
 heartbeat.interval.ms=1000
 rebalance.timeout.ms=10000
 scheduled.rebalance.max.delay.ms=%d
-task.shutdown.graceful.timeout.ms=3000
+task.shutdown.graceful.timeout.ms=1000
+offset.flush.timeout.ms=1000
 exactly.once.source.support=%s
 %s`, bootstrap, w.port, sessionTimeout.Milliseconds(), scheduledDelay.Milliseconds(), support, extra)
 	if err := os.WriteFile(w.prop, []byte(props), 0o644); err != nil {
