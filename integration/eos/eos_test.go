@@ -48,7 +48,9 @@ func TestMain(m *testing.M) {
 // Group timing: Kafka's default group.min.session.timeout.ms is 6 s.
 const (
 	sessionTimeout = 6 * time.Second
-	scheduledDelay = 2 * time.Second
+	// scheduledDelay is at least task.shutdown.graceful.timeout.ms +
+	// offset.flush.timeout.ms (the distributed worker's rule).
+	scheduledDelay = 4 * time.Second
 )
 
 // worker is one `replicate distributed` process slot (restarts keep the
@@ -101,7 +103,7 @@ heartbeat.interval.ms=1000
 rebalance.timeout.ms=10000
 scheduled.rebalance.max.delay.ms=%d
 task.shutdown.graceful.timeout.ms=1000
-offset.flush.timeout.ms=1000
+offset.flush.timeout.ms=3000
 exactly.once.source.support=%s
 %s`, bootstrap, w.port, sessionTimeout.Milliseconds(), scheduledDelay.Milliseconds(), support, extra)
 	if err := os.WriteFile(w.prop, []byte(props), 0o644); err != nil {
