@@ -93,7 +93,12 @@
 // fence covers the durable effect of a source task (its offsets); records a
 // fenced zombie produced before it noticed are duplicates of what the new
 // owner produces again from the committed offsets (at least once), never
-// losses.
+// losses. With exactly.once.source.support=enabled (KIP-618, runtime/eos.go)
+// the fence covers the records too: the task's records go through the same
+// transactional producer (offsetStore.Transactional, re-initialized with the
+// task's producer settings before the task reads its offsets) in the same
+// transaction as their offsets, so the zombie's open transaction is aborted
+// by the new owner's initialization and nothing it produces later commits.
 //
 // # REST
 //
