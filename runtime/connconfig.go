@@ -94,7 +94,7 @@ func ConnectorDef(t connector.Type) *config.Def {
 				Group: "Exactly Once Support", Validator: nonNegativeLong,
 				Doc: "With transaction.boundary=interval, how often a task commits its transaction; unset: the worker's offset.flush.interval.ms."}).
 			Define(config.Key{Name: "offsets.storage.topic", Type: config.String, Default: "", Importance: config.Low,
-				Group: "Exactly Once Support", Doc: "Accepted for compatibility."})
+				Group: "Exactly Once Support", Doc: "Connect's per-connector offsets topic (KIP-618): not supported; a value is refused (offsets go to the worker's offset store)."})
 	}
 	return d
 }
@@ -118,6 +118,10 @@ func validateConnector(p connector.Plugin, cfg map[string]string) (*config.Value
 		}
 	}
 	errs = append(errs, def.Typos(cfg, pluginPrefixes()...)...)
+	if p.Type() == connector.Source && strings.TrimSpace(cfg["offsets.storage.topic"]) != "" {
+		errs = append(errs, config.KeyError{Key: "offsets.storage.topic", Message: "per-connector offsets topics are not supported: " +
+			"remove the key; this connector's offsets are stored with the worker's (offset.storage.topic or offset.storage.file.filename)"})
+	}
 	if p.Type() == connector.Sink {
 		topics := strings.TrimSpace(cfg[KeyTopics])
 		regex := strings.TrimSpace(cfg[KeyTopicsRegex])

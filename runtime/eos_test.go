@@ -50,6 +50,8 @@ func TestExactlyOnceRequiredValidation(t *testing.T) {
 		{"required on stdin", map[string]string{"exactly.once.support": "required", "file": ""}, []string{notEnabled, unsupported}},
 		{"connector boundary", map[string]string{"transaction.boundary": "connector"},
 			[]string{"The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition."}},
+		{"per-connector offsets topic", map[string]string{"offsets.storage.topic": "my-offsets"},
+			[]string{"per-connector offsets topics are not supported: remove the key; this connector's offsets are stored with the worker's (offset.storage.topic or offset.storage.file.filename)"}},
 		{"negative interval", map[string]string{"transaction.boundary.interval.ms": "-1"},
 			[]string{"Invalid value -1 for configuration transaction.boundary.interval.ms: Value must be at least 0"}},
 	}
