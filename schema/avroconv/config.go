@@ -1,6 +1,7 @@
 package avroconv
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ type Config struct {
 	ScrubInvalidNames bool
 	// LatestTTL bounds caching of the latest version (latest.cache.ttl.sec).
 	LatestTTL time.Duration
+	// TLS is the registry client's TLS (schema.registry.ssl.*); nil uses
+	// the system roots for https URLs.
+	TLS *tls.Config
 	// Registry, when set, is used instead of a client built from URLs (the
 	// embedded registry, or one client shared by key and value converters).
 	Registry *registry.Client
@@ -87,7 +91,7 @@ func ConfigDef() *config.Def {
 		}
 		return nil
 	}
-	return config.NewDef().
+	d := config.NewDef().
 		Define(config.Key{Name: KeyRegistryURL, Type: config.List, Default: config.NoDefault, Importance: config.High,
 			Doc: "Comma-separated list of schema registry URLs, or \"embedded\" for the registry this process serves."}).
 		Define(config.Key{Name: KeyAutoRegister, Type: config.Boolean, Default: true, Importance: config.Medium,
@@ -120,6 +124,15 @@ func ConfigDef() *config.Def {
 			Doc: "Accepted for compatibility; enums are read as strings with Confluent's parameters."}).
 		Define(config.Key{Name: "converter.type", Type: config.String, Default: "", Importance: config.Low,
 			Doc: "How this converter is used: key, value or header."})
+	for _, k := range registry.TLSKeys {
+		typ := config.String
+		if strings.HasSuffix(k, "password") || k == registry.KeySSLKeystoreKey {
+			typ = config.Password
+		}
+		d.Define(config.Key{Name: k, Type: typ, Default: "", Importance: config.Low,
+			Doc: "Registry client TLS (Confluent's " + k + ")."})
+	}
+	return d
 }
 
 func parseStrategy(s string) (string, error) {
@@ -168,7 +181,26 @@ func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
 		}
 		cfg.User, cfg.Password = user, pass
 	}
+	tlsProps := map[string]string{}
+	for _, k := range registry.TLSKeys {
+		if _, ok := m[k]; ok {
+			tlsProps[k] = v.String(k)
+		}
+	}
+	if cfg.TLS, err = registry.TLSConfig(tlsProps); err != nil {
+		return Config{}, config.Errors{{Key: errKey(err), Message: err.Error()}}
+	}
 	return cfg, nil
+}
+
+// errKey is the registry TLS key an error names.
+func errKey(err error) string {
+	for _, k := range registry.TLSKeys {
+		if strings.Contains(err.Error(), k) {
+			return k
+		}
+	}
+	return registry.KeySSLTruststoreLocation
 }
 
 // FromMap builds a converter from its properties (prefix stripped). When

@@ -69,7 +69,7 @@ func New(cfg Config) (*Converter, error) {
 			return nil, fmt.Errorf("avroconv: schema.registry.url=embedded but no embedded registry was started")
 		}
 		var err error
-		reg, err = registry.NewClient(registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL})
+		reg, err = registry.NewClient(registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
 		if err != nil {
 			return nil, fmt.Errorf("avroconv: %w", err)
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,6 +47,10 @@ type ClientOptions struct {
 	LatestTTL time.Duration
 	// HTTPClient overrides the HTTP client (timeouts, TLS).
 	HTTPClient *http.Client
+	// TLS is used for https URLs when HTTPClient is nil (TLSConfig builds
+	// it from the schema.registry.ssl.* keys); nil verifies the registry
+	// against the system roots.
+	TLS *tls.Config
 }
 
 // NewClient returns a client for the registry at opts.URLs. Credentials in a
@@ -79,6 +84,11 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
+		if opts.TLS != nil {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = opts.TLS.Clone()
+			hc.Transport = tr
+		}
 	}
 	copts = append(copts, sr.HTTPClient(hc))
 	cl, err := sr.NewClient(copts...)
