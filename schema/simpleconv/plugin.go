@@ -1,6 +1,9 @@
 package simpleconv
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
@@ -31,11 +34,29 @@ func StringPlugin() connector.Entry {
 		Doc: "Kafka Connect's string converter: values as their UTF-8 string form.",
 		Config: func() *config.Def {
 			return converterDef().Define(config.Key{Name: keyConverterEncoding, Type: config.String, Default: "UTF-8",
-				Importance: config.High, DisplayName: "Encoding",
-				Doc: "The name of the Java character set to use for encoding strings as byte arrays."})
+				Importance: config.High, DisplayName: "Encoding", Validator: utf8Only,
+				Doc: "The name of the Java character set to use for encoding strings as byte arrays. Only UTF-8 is supported; another value is refused."})
 		},
-		NewConverter: func(map[string]string, bool) (schema.Converter, error) { return String{}, nil },
+		NewConverter: func(props map[string]string, _ bool) (schema.Converter, error) {
+			if v, ok := props[keyConverterEncoding]; ok {
+				if err := utf8Only(v); err != nil {
+					return nil, fmt.Errorf("%s: %w", keyConverterEncoding, err)
+				}
+			}
+			return String{}, nil
+		},
 	}
+}
+
+// utf8Only accepts UTF-8 under Java's names for it: StringConverter here
+// reads and writes UTF-8 only, so another charset is refused, not ignored.
+func utf8Only(v any) error {
+	s, _ := v.(string)
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "", "UTF-8", "UTF8":
+		return nil
+	}
+	return fmt.Errorf("charset %q is not supported: StringConverter reads and writes UTF-8 only", s)
 }
 
 // ByteArrayPlugin is ByteArrayConverter's registry entry.
