@@ -2,6 +2,7 @@ package s3
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -158,7 +159,7 @@ func sortedStrings(s []string) []string {
 // connector.class, tasks.max, converters, transforms, errors.*) are added by
 // the runtime.
 func Def() *config.Def {
-	return config.NewDef().
+	return defineTLS(config.NewDef().
 		Define(config.Key{Name: KeyTopics, Type: config.List, Default: []string{}, Importance: config.High, Group: groupConnector,
 			Doc: "List of topics to consume, separated by commas. Exactly one of topics and topics.regex must be set."}).
 		Define(config.Key{Name: KeyTopicsRegex, Type: config.String, Default: "", Importance: config.High, Group: groupConnector,
@@ -258,7 +259,7 @@ func Def() *config.Def {
 		Define(config.Key{Name: KeyTimestampField, Type: config.String, Default: "timestamp", Importance: config.Medium, Group: groupPartition,
 			Doc: "RecordField extractor: the value field holding the time (epoch milliseconds, a Timestamp, or an ISO-8601 string); dots reach nested fields."}).
 		Define(config.Key{Name: KeyPartitionFieldName, Type: config.List, Default: []string{}, Importance: config.Medium, Group: groupPartition,
-			Doc: "FieldPartitioner: value fields whose values name the directories (<field>=<value>)."})
+			Doc: "FieldPartitioner: value fields whose values name the directories (<field>=<value>)."}))
 }
 
 func storeURLValidator(v any) error {
@@ -343,6 +344,7 @@ type settings struct {
 	topicsRegex *regexp.Regexp
 
 	bucket, region, storeURL string
+	transport                http.RoundTripper // s3.ssl.*: TLS to the store; nil for the default
 	pathStyle                bool
 	accessKey, secretKey     string
 	partSize                 int64
@@ -451,6 +453,9 @@ func parseSettings(raw map[string]string) (*settings, error) {
 	s.timezone = time.UTC
 	if tz := strings.TrimSpace(v.String(KeyTimezone)); tz != "" {
 		s.timezone, _ = loadZone(tz) // validated
+	}
+	if s.transport, err = storeTLS(v); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/internal/tlsstore"
 )
 
 // store is the S3 bucket the task writes to (minio-go client).
@@ -58,6 +59,7 @@ func newStore(s *settings) (*store, error) {
 		Region:       s.region,
 		BucketLookup: lookup,
 		MaxRetries:   s.partRetries + 1,
+		Transport:    s.transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("S3 client for %s: %w", endpoint, err)
@@ -68,6 +70,9 @@ func newStore(s *settings) (*store, error) {
 // check fails unless the bucket exists (Confluent's "Non-existent S3 bucket").
 func (st *store) check(ctx context.Context) error {
 	ok, err := st.cl.BucketExists(ctx, st.bucket)
+	if err != nil && tlsstore.IsCertificateError(err) {
+		return fmt.Errorf("check bucket %q (%s): %w", st.bucket, KeyBucket, err) // retrying will not help
+	}
 	if err != nil {
 		return connector.Retriable(fmt.Errorf("check bucket %q (%s): %w", st.bucket, KeyBucket, err))
 	}
