@@ -49,6 +49,7 @@ const (
 	KeyBinaryMode           = "binary.handling.mode"
 	KeyIncludeSchemaChanges = "include.schema.changes"
 	KeyTombstonesOnDelete   = "tombstones.on.delete"
+	KeyExtendedHeaders      = "extended.headers.enabled"
 	KeyProvideTxnMetadata   = "provide.transaction.metadata"
 	KeyHeartbeatInterval    = "heartbeat.interval.ms"
 	KeyHeartbeatTopicPrefix = "topic.heartbeat.prefix"
@@ -140,6 +141,7 @@ func newConfigDef() *config.Def {
 		config.OneOf(binaryBytes, binaryBase64, binaryBase64URL, binaryHex))
 	boolean(KeyIncludeSchemaChanges, true, "Emit DDL as schema change events on the topic named topic.prefix.")
 	boolean(KeyTombstonesOnDelete, true, "Follow each delete event with a tombstone (null value) for log compaction.")
+	boolean(KeyExtendedHeaders, true, "Append Debezium's __debezium.context.* headers (topic prefix, task id, connector, run id) to data-change, tombstone and schema-change records.")
 	boolean(KeyProvideTxnMetadata, false, "Emit BEGIN/END events on <topic.prefix>.<topic.transaction> and fill the envelope's transaction block.")
 	integer(KeyHeartbeatInterval, 0, 0, "Milliseconds between heartbeat records (0 disables) on <topic.heartbeat.prefix>.<topic.prefix>; they carry the current binlog position so offsets advance while captured tables are idle.")
 	str(KeyHeartbeatTopicPrefix, "__debezium-heartbeat", config.Low, "Prefix of the heartbeat topic.", nil)
@@ -202,6 +204,7 @@ type settings struct {
 	types                typeOptions
 	includeSchemaChanges bool
 	tombstones           bool
+	extendedHeaders      bool
 	txnMetadata          bool
 	heartbeat            time.Duration
 	heartbeatTopic       string
@@ -238,6 +241,7 @@ func parseSettings(raw map[string]string) (*settings, error) {
 		maxThreads:           v.Int(KeySnapshotMaxThreads),
 		includeSchemaChanges: v.Bool(KeyIncludeSchemaChanges),
 		tombstones:           v.Bool(KeyTombstonesOnDelete),
+		extendedHeaders:      v.Bool(KeyExtendedHeaders),
 		txnMetadata:          v.Bool(KeyProvideTxnMetadata),
 		heartbeat:            time.Duration(v.Int(KeyHeartbeatInterval)) * time.Millisecond,
 		heartbeatTopic:       cdc.HeartbeatTopic(v.String(KeyHeartbeatTopicPrefix), v.String(KeyTopicPrefix)),

@@ -569,7 +569,10 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 			d.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(ak)}}
 			recs = append(recs, d)
 			if r.s.tombstones {
-				recs = append(recs, mk(bk, nil))
+				// Debezium's tombstone copies the delete's headers.
+				tomb := mk(bk, nil)
+				tomb.Headers = d.Headers
+				recs = append(recs, tomb)
 			}
 			c := mk(ak, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, av, src, r.count(tbl), now))
 			c.Headers = []schema.Header{{Key: cdc.HeaderOldKey, Value: keyJSON(bk)}}

@@ -20,6 +20,7 @@ type Task struct {
 	s       *settings
 	log     *slog.Logger
 	metrics connector.Metrics
+	hdrs    cdc.ContextHeaders // nil with extended.headers.enabled=false
 
 	db     *sql.DB
 	server *serverInfo
@@ -64,6 +65,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	t.log = cdc.TaskLogger(tc, s.prefix)
 	t.metrics = cdc.TaskMetrics(tc)
 	t.partition = map[string]any{"server": s.prefix}
+	if s.extendedHeaders {
+		t.hdrs = cdc.NewContextHeaders(s.prefix, tc.TaskID, s.connectorName)
+	}
 	t.db, err = openDB(s)
 	if err != nil {
 		return err
@@ -305,9 +309,11 @@ func (t *Task) Poll(ctx context.Context) ([]schema.Record, error) {
 		case r := <-t.queue:
 			out = append(out, r)
 		default:
+			t.hdrs.Apply(out)
 			return out, nil
 		}
 	}
+	t.hdrs.Apply(out)
 	return out, nil
 }
 

@@ -42,6 +42,7 @@ const (
 	keyHstoreMode        = "hstore.handling.mode"
 	keyBinaryMode        = "binary.handling.mode"
 	keyTombstones        = "tombstones.on.delete"
+	keyExtendedHeaders   = "extended.headers.enabled"
 	keyTxMetadata        = "provide.transaction.metadata"
 	keyHeartbeatInterval = "heartbeat.interval.ms"
 	keyHeartbeatQuery    = "heartbeat.action.query"
@@ -166,6 +167,7 @@ func configDef() *config.Def {
 	str(keyHstoreMode, "json", config.Low, "HSTORE as json (io.debezium.data.Json string) or map.", oneOf(keyHstoreMode, hstoreModes...))
 	str(keyBinaryMode, "bytes", config.Low, "BYTEA as bytes, base64, base64-url-safe or hex.", oneOf(keyBinaryMode, binaryModes...))
 	boolean(keyTombstones, true, "Follow each delete with a tombstone (same key, null value).")
+	boolean(keyExtendedHeaders, true, "Append Debezium's __debezium.context.* headers (topic prefix, task id, connector, run id) to data-change records and tombstones.")
 	boolean(keyTxMetadata, false, "Write BEGIN/END events to <topic.prefix>.transaction and a transaction block in data events.")
 	long(keyHeartbeatInterval, 0, 0, "Milliseconds between heartbeat records (0 = off). Heartbeats carry the current LSN so the slot advances while captured tables are idle.")
 	str(keyHeartbeatQuery, "", config.Low, "SQL run on every heartbeat (e.g. an UPDATE of a heartbeat table) to create WAL traffic in the captured database.", nil)
@@ -212,6 +214,7 @@ type settings struct {
 	decimalMode, timeMode                 string
 	intervalMode, hstoreMode, binaryMode  string
 	tombstones                            bool
+	extendedHeaders                       bool
 	txMetadata                            bool
 	heartbeat                             time.Duration
 	heartbeatQuery                        string
@@ -297,6 +300,7 @@ func settingsFrom(v *config.Values) (*settings, error) {
 		hstoreMode:       strings.ToLower(v.String(keyHstoreMode)),
 		binaryMode:       strings.ToLower(v.String(keyBinaryMode)),
 		tombstones:       v.Bool(keyTombstones),
+		extendedHeaders:  v.Bool(keyExtendedHeaders),
 		txMetadata:       v.Bool(keyTxMetadata),
 		heartbeat:        v.Duration(keyHeartbeatInterval),
 		heartbeatQuery:   v.String(keyHeartbeatQuery),

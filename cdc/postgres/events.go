@@ -26,12 +26,14 @@ const (
 	srcTxID
 	srcLSN
 	srcXmin
+	srcOrigin
+	srcOriginLSN
 	srcFields
 )
 
 // sourceBlock fills the source struct of one event. txid and lsn are
 // omitted when zero.
-func sourceBlock(s *settings, t *table, snapshot string, ts time.Time, txid uint32, lsn pglogrepl.LSN, seq string) *schema.Struct {
+func sourceBlock(s *settings, t *table, snapshot string, ts time.Time, txid int64, lsn pglogrepl.LSN, seq string) *schema.Struct {
 	v := make([]any, srcFields)
 	v[srcVersion] = cdc.Version
 	v[srcConnector] = "postgresql"
@@ -48,7 +50,7 @@ func sourceBlock(s *settings, t *table, snapshot string, ts time.Time, txid uint
 	v[srcSchema] = t.boxSchema
 	v[srcTable] = t.boxName
 	if txid != 0 {
-		v[srcTxID] = int64(txid)
+		v[srcTxID] = txid
 	}
 	if lsn != 0 {
 		v[srcLSN] = int64(lsn)

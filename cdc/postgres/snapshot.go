@@ -29,6 +29,7 @@ type snapshotter struct {
 	part    map[string]any
 	name    string        // exported snapshot name; "" exports one from the first transaction
 	cp      pglogrepl.LSN // the slot's consistent point
+	xid     int64         // txid_current() of the first snapshot transaction (source.txId, as Debezium's)
 }
 
 // snapItem is one row on its way from a table reader to the emitter.
@@ -77,6 +78,10 @@ func (sn *snapshotter) run(ctx context.Context) error {
 			c.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	// Debezium reports the snapshot transaction's id in source.txId.
+	if err := tx.QueryRow(ctx, "SELECT txid_current()").Scan(&sn.xid); err != nil {
+		return fmt.Errorf("snapshot transaction id: %w", err)
+	}
 	list, err := publishedTables(ctx, tx, sn.s.publication, sn.s.filters)
 	if err != nil {
 		return err
@@ -193,7 +198,7 @@ func (sn *snapshotter) readTable(ctx context.Context, tx pgx.Tx, t *table, estim
 		if n%1024 == 0 {
 			now = time.Now()
 		}
-		src := sourceBlock(sn.s, t, cdc.SnapshotTrue, now, 0, sn.cp, sequence(0, sn.cp))
+		src := sourceBlock(sn.s, t, cdc.SnapshotTrue, now, sn.xid, sn.cp, sequence(0, sn.cp))
 		env := envelope(t.envelope, opRead, nil, after, src, nil, now)
 		it := snapItem{rec: dataRecord(t, key, env, sn.part, nil, now), src: src, tableFirst: n == 1}
 		if prev != nil {

@@ -48,11 +48,15 @@ type streamer struct {
 	spilledTx atomic.Int64  // streamed in-progress transactions spooled to disk
 
 	// decoder state: owned by the decoder goroutine.
-	cat        *pgx.Conn
-	rels       map[uint32]*table
-	pushed     position      // offset of the last queued record
-	proc       pglogrepl.LSN // restart point: end of the last complete transaction or heartbeat position
-	lastCmt    pglogrepl.LSN // commit LSN of the last complete transaction
+	cat     *pgx.Conn
+	rels    map[uint32]*table
+	pushed  position      // offset of the last queued record
+	proc    pglogrepl.LSN // restart point: end of the last complete transaction or heartbeat position
+	lastCmt pglogrepl.LSN // commit LSN of the last complete transaction
+	// lastEnd is the end LSN of the last COMMIT decoded in this run
+	// (0 before the first): what Debezium calls lastCommitLsn and puts
+	// first in source.sequence.
+	lastEnd    pglogrepl.LSN
 	skip       *position     // resume: events of this transaction already emitted
 	keepPos    pglogrepl.LSN // last keepalive's server position
 	inTx       bool
@@ -539,6 +543,7 @@ func (st *streamer) commit(ctx context.Context, commitLSN, end pglogrepl.LSN, ts
 	st.inTx = false
 	st.proc = max(st.proc, end)
 	st.lastCmt = commitLSN
+	st.lastEnd = end
 	if st.skip != nil && st.skip.commit == commitLSN {
 		st.skip = nil
 	}
@@ -682,7 +687,7 @@ func (st *streamer) source(t *table, lsn pglogrepl.LSN) *schema.Struct {
 	v[srcTsMs] = st.tx.boxTsMs
 	v[srcSnapshot] = cdc.SnapshotFalse
 	v[srcDB] = st.s.boxDB
-	v[srcSequence] = sequence(st.tx.commit, lsn)
+	v[srcSequence] = sequence(st.lastEnd, lsn)
 	v[srcTsUs] = st.tx.boxTsUs
 	v[srcTsNs] = st.tx.boxTsNs
 	v[srcSchema] = t.boxSchema
@@ -779,7 +784,10 @@ func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, 
 		del.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(newKey)}}
 		recs = append(recs, del)
 		if st.s.tombstones && oldKey != nil {
-			recs = append(recs, tombstone(t, oldKey, st.part, nil, now))
+			// Debezium's tombstone copies the delete's headers.
+			tomb := tombstone(t, oldKey, st.part, nil, now)
+			tomb.Headers = del.Headers
+			recs = append(recs, tomb)
 		}
 	}
 	if !st.s.skip["c"] {

@@ -83,7 +83,12 @@ var sourceSchema = func() *schema.Schema {
 		Field("table", schema.StringSchema).
 		Field("txId", schema.OptionalInt64).
 		Field("lsn", schema.OptionalInt64).
-		Field("xmin", schema.OptionalInt64).Build()
+		Field("xmin", schema.OptionalInt64).
+		// Debezium 3.6: the replication origin of the transaction and
+		// its LSN there (from pgoutput Origin messages); null for
+		// changes made on this server, which is all Tributary reports.
+		Field("origin", schema.OptionalString).
+		Field("origin_lsn", schema.OptionalInt64).Build()
 }()
 
 // topicName sanitizes a topic name as Debezium's naming strategy does.
@@ -176,7 +181,13 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 			tc.sch = &s
 		}
 		if !tc.sch.Optional {
-			tc.zero = zeroValue(tc.sch)
+			// As Debezium's converters: a required column the WAL does
+			// not carry (non-key columns of a key-only old tuple) gets
+			// the column's default, or the type's zero without one.
+			tc.zero = tc.sch.Default
+			if tc.zero == nil {
+				tc.zero = zeroValue(tc.sch)
+			}
 		}
 		if b.s.filters.column(def.schema, def.name, c.name) {
 			tc.field = len(valueFields)

@@ -25,7 +25,8 @@ type Task struct {
 	log     *slog.Logger
 	metrics connector.Metrics
 	q       *queue
-	flushed atomic.Uint64 // lsn_proc of the last offset the runtime stored
+	hdrs    cdc.ContextHeaders // nil with extended.headers.enabled=false
+	flushed atomic.Uint64      // lsn_proc of the last offset the runtime stored
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -52,6 +53,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	t.log = cdc.TaskLogger(tc, s.prefix)
 	t.metrics = cdc.TaskMetrics(tc)
 	t.q = newQueue(s.maxQueue)
+	if s.extendedHeaders {
+		t.hdrs = cdc.NewContextHeaders(s.prefix, tc.TaskID, "postgresql")
+	}
 
 	var stored map[string]any
 	if tc.Offsets != nil {
@@ -294,7 +298,9 @@ func (t *Task) actionQuery(ctx context.Context) {
 // Poll returns the next records: at most max.batch.size, waiting up to
 // poll.interval.ms for the first.
 func (t *Task) Poll(ctx context.Context) ([]schema.Record, error) {
-	return t.q.poll(ctx, t.s.maxBatch, t.s.pollInterval)
+	recs, err := t.q.poll(ctx, t.s.maxBatch, t.s.pollInterval)
+	t.hdrs.Apply(recs)
+	return recs, err
 }
 
 // Commit records that the runtime durably stored these offsets; the next
