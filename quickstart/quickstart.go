@@ -104,6 +104,8 @@ type qs struct {
 	regURL string
 	rest   string
 	dirs   []*qsDirection
+
+	demoPassword string // of demoUser, made for this run
 }
 
 // qsDirection is one pipeline: a CDC source, its topics and the sink
@@ -204,8 +206,8 @@ func (q *qs) run(ctx context.Context) int {
 	q.say("Metrics:          %s/metrics", q.rest)
 	q.say("Kafka (embedded): %s   (e.g. kcat -b %s -L)", q.w.BootstrapServers(), q.w.BootstrapServers())
 	q.say("Schema registry:  %s/subjects", q.regURL)
-	q.say("MariaDB:          mariadb -h 127.0.0.1 -P %d -u root inventory   (CDC user %s/%s)", q.my.Port, dbserver.MariaDBCDCUser, dbserver.MariaDBCDCPassword)
-	q.say("PostgreSQL:       psql -h 127.0.0.1 -p %d -U %s inventory", q.pg.Port, q.pg.User)
+	q.say("MariaDB:          mariadb -h 127.0.0.1 -P %d -u %s -p%s inventory   (read/write inventory, read from_postgres)", q.my.Port, demoUser, q.demoPassword)
+	q.say("PostgreSQL:       PGPASSWORD=%s psql -h 127.0.0.1 -p %d -U %s inventory   (read/write inventory, read everything)", q.demoPassword, q.pg.Port, demoUser)
 	q.say("Worker log:       %s", q.logPath)
 	code := 0
 	if !ok {
@@ -342,6 +344,12 @@ func (q *qs) setup(ctx context.Context) error {
 		return err
 	}
 	q.say("  ok  inventory schema in both databases: customers (%d rows), products (%d), orders (%d)", qsCustomers, qsProducts, qsOrders)
+	if q.demoPassword, err = newDemoPassword(); err != nil {
+		return err
+	}
+	if err := createDemoUsers(ctx, myInvDB, pgInvDB, q.pg.Version, q.demoPassword); err != nil {
+		return err
+	}
 
 	// The worker with the embedded broker, REST API and metrics.
 	brokerPort, err := freePort(q.opts.brokerPort)

@@ -4,18 +4,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the demo account's MariaDB connection
+	_ "github.com/jackc/pgx/v5/stdlib" // and PostgreSQL's
 
 	"github.com/tributary-cdc/tributary/integration/harness"
 )
@@ -142,6 +149,7 @@ func TestQuickstartVerifiesEveryTable(t *testing.T) {
 	if m := get(t, rest[1]+"/metrics"); !strings.Contains(m, "mariadb-sink") {
 		t.Errorf("/metrics has no series of mariadb-sink")
 	}
+	checkHygiene(t, text, cmd.Process.Pid)
 	logPath := regexp.MustCompile(`Worker log:\s+(\S+)`).FindStringSubmatch(text)
 	if logPath == nil {
 		t.Fatal("no worker log path printed")
@@ -239,4 +247,124 @@ func TestVerifyCommand(t *testing.T) {
 	if out, code = run(append(args[:len(args)-2], "--target-table", "nope")...); code != 2 || !strings.Contains(out, "nope not found") {
 		t.Errorf("missing table: exit %d\n%s", code, out)
 	}
+}
+
+// checkHygiene: the quickstart prints no superuser access (neither root nor
+// postgres nor the CDC account's password) but a demo account that can read
+// the data and is no superuser, and every port it or its servers listen on
+// is on loopback.
+func checkHygiene(t *testing.T, text string, pid int) {
+	t.Helper()
+	for _, bad := range []string{"-u root", "-U postgres", harness.MariaDBCDCPassword} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the quickstart prints %q", bad)
+		}
+	}
+	my := regexp.MustCompile(`MariaDB:\s+mariadb -h 127\.0\.0\.1 -P (\d+) -u (\w+) -p(\w+) inventory`).FindStringSubmatch(text)
+	pg := regexp.MustCompile(`PostgreSQL:\s+PGPASSWORD=(\w+) psql -h 127\.0\.0\.1 -p (\d+) -U (\w+) inventory`).FindStringSubmatch(text)
+	if my == nil || pg == nil {
+		t.Fatalf("no demo account printed (MariaDB %v, PostgreSQL %v)", my, pg)
+	}
+	ctx := context.Background()
+	mdb, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(127.0.0.1:%s)/inventory", my[2], my[3], my[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mdb.Close()
+	var n int
+	if err := mdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers").Scan(&n); err != nil || n == 0 {
+		t.Errorf("MariaDB demo account reads customers: %d, %v", n, err)
+	}
+	if _, err := mdb.ExecContext(ctx, "CREATE DATABASE demo_may_not"); err == nil {
+		t.Errorf("MariaDB demo account can create databases")
+	}
+	pdb, err := sql.Open("pgx", fmt.Sprintf("postgres://%s:%s@127.0.0.1:%s/inventory?sslmode=disable", pg[3], pg[1], pg[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pdb.Close()
+	var super bool
+	if err := pdb.QueryRowContext(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil || super {
+		t.Errorf("PostgreSQL demo account superuser=%v, %v", super, err)
+	}
+	if err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers").Scan(&n); err != nil || n == 0 {
+		t.Errorf("PostgreSQL demo account reads customers: %d, %v", n, err)
+	}
+	pids := append([]int{pid}, children(pid)...)
+	addrs := 0
+	for _, p := range pids {
+		for _, a := range listenAddrs(t, p) {
+			addrs++
+			if !strings.HasPrefix(a, "127.0.0.1:") && !strings.HasPrefix(a, "[::1]:") {
+				t.Errorf("process %d listens on %s, not loopback", p, a)
+			}
+		}
+	}
+	if addrs < 5 { // REST, broker, registry, MariaDB, PostgreSQL
+		t.Errorf("found %d listening sockets of the quickstart and its servers %v, want at least 5", addrs, pids)
+	}
+}
+
+// children are the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			c, _ := strconv.Atoi(e.Name())
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// listenAddrs are the TCP addresses pid listens on (its socket inodes
+// looked up in /proc/net/tcp and tcp6, state 0A = LISTEN).
+func listenAddrs(t *testing.T, pid int) []string {
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var out []string
+	for _, file := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, file))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+				continue
+			}
+			out = append(out, hexAddr(t, f[1]))
+		}
+	}
+	return out
+}
+
+// hexAddr decodes /proc/net/tcp's little-endian hex address:port.
+func hexAddr(t *testing.T, s string) string {
+	host, port, _ := strings.Cut(s, ":")
+	p, _ := strconv.ParseUint(port, 16, 16)
+	raw, err := hex.DecodeString(host)
+	if err != nil {
+		t.Fatalf("address %q: %v", s, err)
+	}
+	for i := 0; i+4 <= len(raw); i += 4 { // each 32-bit word is little-endian
+		raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
+	}
+	return net.JoinHostPort(net.IP(raw).String(), strconv.FormatUint(p, 10))
 }
