@@ -6,6 +6,10 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
+# The checkout this Makefile is in: scripts and packages come from here even
+# with `make -f path/to/Makefile` from another directory, so make never runs
+# a script found in the caller's working directory.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 TEST_TIMEOUT ?= 20m
 
 .PHONY: all build deps vet test demo bench
@@ -13,19 +17,19 @@ TEST_TIMEOUT ?= 20m
 all: build
 
 build:
-	$(GO) build ./...
+	cd '$(ROOT)' && $(GO) build ./...
 
 deps:
-	./scripts/install-deps.sh
+	'$(ROOT)/scripts/install-deps.sh'
 
 vet:
-	$(GO) vet ./...
+	cd '$(ROOT)' && $(GO) vet ./...
 
 test: deps vet
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd '$(ROOT)' && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 demo: deps
-	$(GO) run ./cmd/replicate quickstart
+	cd '$(ROOT)' && $(GO) run ./cmd/replicate quickstart
 
 bench: deps
-	$(GO) run ./bench/load
+	cd '$(ROOT)' && $(GO) run ./bench/load
