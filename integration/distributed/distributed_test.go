@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -63,6 +64,8 @@ func TestMain(m *testing.M) {
 			need = 0
 		}
 	}
+	// Real Apache Kafka: three brokers (replication factor 3).
+	need |= harness.NeedKafka3
 	code := harness.Run(m, need)
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -132,13 +135,16 @@ func startProc(t *testing.T, logPath string, bin string, args ...string) *proc {
 
 // cluster is a broker process and three worker processes.
 type cluster struct {
-	t       *testing.T
-	tm      timing
-	dir     string
-	broker  string
-	admin   *kadm.Client
-	cl      *kgo.Client
-	workers []*worker
+	t  *testing.T
+	tm timing
+	rf int16 // replication factor of every topic
+	// statusTopic is the workers' status.storage.topic.
+	statusTopic string
+	dir         string
+	broker      string
+	admin       *kadm.Client
+	cl          *kgo.Client
+	workers     []*worker
 
 	// statusLog is every status record, as a consumer tailing the status
 	// topic saw it (the topic is compacted, so its history must be read
@@ -150,7 +156,7 @@ type cluster struct {
 // tailStatuses records every status record from now on.
 func (c *cluster) tailStatuses() {
 	c.statusLog = map[string][]statusEvent{}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.broker), kgo.ConsumeTopics("it-status"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.seeds()...), kgo.ConsumeTopics(c.statusTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -198,60 +204,71 @@ func (w *worker) url() string { return fmt.Sprintf("http://127.0.0.1:%d/", w.por
 func (w *worker) id() string  { return fmt.Sprintf("127.0.0.1:%d", w.port) }
 func (w *worker) cur() *proc  { return w.runs[len(w.runs)-1] }
 
-func newCluster(t *testing.T, tm timing, converter string) *cluster {
-	c := &cluster{t: t, tm: tm, dir: t.TempDir()}
-	port := freePort(t)
-	p := startProc(t, filepath.Join(c.dir, "broker.log"), brokerBin, "-port", strconv.Itoa(port), "-data-dir", filepath.Join(c.dir, "broker"))
-	c.broker = fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if b, _ := os.ReadFile(p.log); bytes.Contains(b, []byte("listening")) {
-			break
+// clusterSeq numbers the clusters of a test binary: each gets its own
+// group and internal topics, so a real cluster shared by the tests never
+// mixes them (the dead members of an earlier test stay in its group until
+// their sessions expire).
+var clusterSeq atomic.Int32
+
+// newCluster prepares three workers on broker b: a real Kafka cluster
+// (replication factor 3 on three brokers), or for the embedded kind the
+// embedded broker of runtime/kafka in a process of its own (brokerd), as
+// distributed workers cannot share one inside a worker.
+func newCluster(t *testing.T, b *harness.Broker, tm timing, converter string) *cluster {
+	n := clusterSeq.Add(1)
+	c := &cluster{t: t, tm: tm, dir: t.TempDir(), rf: 1, statusTopic: fmt.Sprintf("it-status-%d", n)}
+	if b.Embedded {
+		c.startBrokerd()
+	} else {
+		c.broker = b.Bootstrap
+		switch {
+		case b.Cluster == nil:
+			c.rf = -1 // an existing cluster: its default
+		case b.Cluster.Brokers() >= 3:
+			c.rf = 3
 		}
-		select {
-		case <-p.exited:
-			b, _ := os.ReadFile(p.log)
-			t.Fatalf("broker exited: %v\n%s", p.err, b)
-		default:
+		// Apache Kafka's group.min.session.timeout.ms is 6000 and static.
+		if c.tm.session < 6*time.Second {
+			c.tm.session = 6 * time.Second
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("broker did not start in 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	var err error
-	c.cl, err = kgo.NewClient(kgo.SeedBrokers(c.broker))
+	c.cl, err = kgo.NewClient(kgo.SeedBrokers(c.seeds()...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.cl.Close)
 	c.admin = kadm.NewClient(c.cl)
-	// Shorter sessions than kfake's default minimum (6 s) keep the test
-	// short and leave room in the failover deadline.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rs, err := c.admin.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Name: "group.min.session.timeout.ms", Value: kgoStr("2000")}})
-	if err == nil {
-		for _, r := range rs {
-			if r.Err != nil {
-				err = r.Err
+	if b.Embedded {
+		// Shorter sessions than kfake's default minimum (6 s) keep the
+		// test short and leave room in the failover deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rs, err := c.admin.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Name: "group.min.session.timeout.ms", Value: kgoStr("2000")}})
+		if err == nil {
+			for _, r := range rs {
+				if r.Err != nil {
+					err = r.Err
+				}
 			}
 		}
+		if err != nil {
+			t.Fatalf("lower group.min.session.timeout.ms: %v", err)
+		}
 	}
-	if err != nil {
-		t.Fatalf("lower group.min.session.timeout.ms: %v", err)
-	}
+	t.Logf("broker %s (%s), replication factor %d, session.timeout.ms=%d", b.Name, c.broker, c.rf, c.tm.session.Milliseconds())
+	tm = c.tm
 	for i := range 3 {
 		w := &worker{i: i, port: freePort(t), prop: filepath.Join(c.dir, fmt.Sprintf("worker-%d.properties", i)), killedAt: map[int]time.Time{}}
 		props := fmt.Sprintf(`# connect-distributed.properties
 bootstrap.servers=%[1]s
-group.id=tributary-it
-config.storage.topic=it-configs
-offset.storage.topic=it-offsets
-status.storage.topic=it-status
-config.storage.replication.factor=1
-offset.storage.replication.factor=1
-status.storage.replication.factor=1
+group.id=tributary-it-%[9]d
+config.storage.topic=it-configs-%[9]d
+offset.storage.topic=it-offsets-%[9]d
+status.storage.topic=it-status-%[9]d
+config.storage.replication.factor=%[10]d
+offset.storage.replication.factor=%[10]d
+status.storage.replication.factor=%[10]d
 offset.storage.partitions=5
 status.storage.partitions=3
 key.converter=%[3]s
@@ -263,7 +280,7 @@ session.timeout.ms=%[4]d
 heartbeat.interval.ms=%[5]d
 rebalance.timeout.ms=%[6]d
 scheduled.rebalance.max.delay.ms=%[7]d
-%[8]s`, c.broker, w.port, converter, tm.session.Milliseconds(), tm.heartbeat.Milliseconds(), tm.rebalance.Milliseconds(), tm.delay.Milliseconds(), tm.extra)
+%[8]s`, c.broker, w.port, converter, tm.session.Milliseconds(), tm.heartbeat.Milliseconds(), tm.rebalance.Milliseconds(), tm.delay.Milliseconds(), tm.extra, n, c.rf)
 		if err := os.WriteFile(w.prop, []byte(props), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -283,6 +300,32 @@ scheduled.rebalance.max.delay.ms=%[7]d
 }
 
 func kgoStr(s string) *string { return &s }
+
+func (c *cluster) seeds() []string { return strings.Split(c.broker, ",") }
+
+// startBrokerd starts the broker process and waits until it listens.
+func (c *cluster) startBrokerd() {
+	t := c.t
+	port := freePort(t)
+	p := startProc(t, filepath.Join(c.dir, "broker.log"), brokerBin, "-port", strconv.Itoa(port), "-data-dir", filepath.Join(c.dir, "broker"))
+	c.broker = fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, _ := os.ReadFile(p.log); bytes.Contains(b, []byte("listening")) {
+			return
+		}
+		select {
+		case <-p.exited:
+			b, _ := os.ReadFile(p.log)
+			t.Fatalf("broker exited: %v\n%s", p.err, b)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("broker did not start in 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
 
 func tail(b []byte, n int) []byte {
 	if len(b) > n {
@@ -676,10 +719,10 @@ func TestDistributedCluster(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	c := newCluster(t, shortTiming, "org.apache.kafka.connect.json.JsonConverter")
+	c := newCluster(t, harness.DefaultBroker(t), shortTiming, "org.apache.kafka.connect.json.JsonConverter")
 	d := setupDatabases(t, rows)
 	topics := []string{"mdb", "mdb." + d.mSrc.Name + ".orders", "pg.public.items", "jm_events", "jp_logs"}
-	if resp, err := c.admin.CreateTopics(ctx, 1, 1, nil, topics...); err != nil || resp.Error() != nil {
+	if resp, err := c.admin.CreateTopics(ctx, 1, c.rf, nil, topics...); err != nil || resp.Error() != nil {
 		t.Fatalf("create topics: %v %v", err, resp.Error())
 	}
 	for i := range 3 {

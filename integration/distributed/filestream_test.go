@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tributary-cdc/tributary/integration/harness"
 )
 
 // The FileStream suite reproduces issue 18 as the user ran it: three
@@ -34,8 +36,8 @@ type fsCluster struct {
 	wdone   chan struct{}
 }
 
-func newFSCluster(t *testing.T, tm timing) *fsCluster {
-	c := &fsCluster{cluster: newCluster(t, tm, "org.apache.kafka.connect.storage.StringConverter"), wdone: make(chan struct{})}
+func newFSCluster(t *testing.T, b *harness.Broker, tm timing) *fsCluster {
+	c := &fsCluster{cluster: newCluster(t, b, tm, "org.apache.kafka.connect.storage.StringConverter"), wdone: make(chan struct{})}
 	var topics []string
 	for i := range fsPairs {
 		topics = append(topics, fmt.Sprintf("lines-%d", i))
@@ -47,7 +49,7 @@ func newFSCluster(t *testing.T, tm timing) *fsCluster {
 	}
 	ctx, cancel := contextTimeout(30 * time.Second)
 	defer cancel()
-	if resp, err := c.admin.CreateTopics(ctx, 1, 1, nil, append(topics, "lines-x")...); err != nil || resp.Error() != nil {
+	if resp, err := c.admin.CreateTopics(ctx, 1, c.rf, nil, append(topics, "lines-x")...); err != nil || resp.Error() != nil {
 		t.Fatalf("create topics: %v %v", err, resp.Error())
 	}
 	for i := range 3 {
@@ -246,7 +248,7 @@ var fsConns = []string{"src-0", "src-1", "src-2", "sink-0", "sink-1", "sink-2"}
 // moves, no task runs on two workers at once, pairs the killed worker did
 // not run have every line exactly once.
 func TestFileStreamKillDefaults(t *testing.T) {
-	testFileStreamKill(t, connectDefaults, false)
+	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) { testFileStreamKill(t, b, connectDefaults, false) })
 }
 
 // TestFileStreamKillDuringRebalance kills a worker and at once creates a
@@ -256,17 +258,19 @@ func TestFileStreamKillDefaults(t *testing.T) {
 // dropped meanwhile (issue 18: the leader was, kept running its tasks,
 // and the third worker took them as well).
 func TestFileStreamKillDuringRebalance(t *testing.T) {
-	testFileStreamKill(t, connectDefaults, true)
+	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) { testFileStreamKill(t, b, connectDefaults, true) })
 }
 
 // TestFileStreamKillShort is the same with short timeouts.
 func TestFileStreamKillShort(t *testing.T) {
-	testFileStreamKill(t, timing{session: 3 * time.Second, heartbeat: 500 * time.Millisecond, rebalance: 10 * time.Second, delay: 3 * time.Second,
-		extra: connectDefaults.extra}, false)
+	short := timing{session: 3 * time.Second, heartbeat: 500 * time.Millisecond, rebalance: 10 * time.Second, delay: 3 * time.Second,
+		extra: connectDefaults.extra}
+	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) { testFileStreamKill(t, b, short, false) })
 }
 
-func testFileStreamKill(t *testing.T, tm timing, rebalance bool) {
-	c := newFSCluster(t, tm)
+func testFileStreamKill(t *testing.T, b *harness.Broker, tm timing, rebalance bool) {
+	c := newFSCluster(t, b, tm)
+	tm = c.tm // the broker's minimum session may have raised it
 	c.write(25 * time.Second)
 	time.Sleep(5 * time.Second)
 	p, err := c.placement(c.workers[0])
@@ -346,8 +350,12 @@ func roundAll(m map[string]time.Duration) string {
 // rejoin, never running what the others took: its pairs repeat only lines
 // written before the pause; the others have each line once.
 func TestFileStreamZombie(t *testing.T) {
+	harness.EachBroker(t, testFileStreamZombie)
+}
+
+func testFileStreamZombie(t *testing.T, b *harness.Broker) {
 	tm := connectDefaults
-	c := newFSCluster(t, tm)
+	c := newFSCluster(t, b, tm)
 	c.write(40 * time.Second)
 	time.Sleep(5 * time.Second)
 	p, err := c.placement(c.workers[0])

@@ -386,6 +386,14 @@ func (t taskOffsets) Put(ctx context.Context, conn string, entries []offsets.Ent
 	if w.fenced != nil {
 		return fmt.Errorf("task %s: %w", t.key, w.fenced)
 	}
+	// A transaction, once begun, is ended, whatever ctx (bounded by
+	// offset.flush.timeout.ms) does: a producer left inside a transaction
+	// refuses the next one, and a commit that only took long (a loaded
+	// cluster of three brokers) is still a commit. The fence does not
+	// depend on timing: a newer owner's claim makes this fail.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(deadlineOr(ctx, time.Now())), txnEndTimeout))
+	defer cancel()
+	ctx = tctx
 	if err := w.cl.BeginTransaction(); err != nil {
 		return t.fail(w, fmt.Errorf("begin offset transaction: %w", err))
 	}
@@ -403,6 +411,17 @@ func (t taskOffsets) Put(ctx context.Context, conn string, entries []offsets.Ent
 	}
 	t.s.applyAll(conn, entries)
 	return nil
+}
+
+// txnEndTimeout is the least time an offset transaction gets to end.
+const txnEndTimeout = 30 * time.Second
+
+// deadlineOr returns ctx's deadline, or def without one.
+func deadlineOr(ctx context.Context, def time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return def
 }
 
 // fail marks the writer fenced when the broker says so (w.mu held).
