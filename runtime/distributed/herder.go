@@ -178,7 +178,7 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	if h.offsets, err = openOffsetStore(ctx, nc, cfg.OffsetTopic, cfg.GroupID, cfg.OffsetPartitions, cfg.OffsetRF, h.log); err != nil {
 		return fail(err)
 	}
-	h.w, err = runtime.NewWorker(ctx, cfg.Worker, runtime.Options{
+	h.w, err = runtime.NewWorker(ctx, taskWorkerConfig(cfg.Worker), runtime.Options{
 		Registry: opts.Registry, Logger: h.log, Store: h.offsets, Converters: opts.Converters, Transforms: opts.Transforms,
 		Errors: opts.Errors, Observer: statusObserver{Observer: opts.Observer, h: h}, KafkaHooks: hooks, WorkerID: h.workerID,
 		Lease: h.leaseHeld,
@@ -209,6 +209,22 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 // assignment.
 func (h *Herder) leaseHeld() bool {
 	return !h.fenced.Load() && h.member != nil && h.member.leaseHeld()
+}
+
+// taskWorkerConfig is the worker config the tasks' Kafka clients are built
+// from: without the worker group's session.timeout.ms,
+// heartbeat.interval.ms and rebalance.timeout.ms, which are not the sink
+// tasks' consumer group settings (Connect's are consumer.session.timeout.ms
+// and so on, default 45 s; a worker's short session given to a sink
+// consumer, which heartbeats every 3 s, had it dropped from its group over
+// and over, replaying everything since its last commit).
+func taskWorkerConfig(wc *runtime.WorkerConfig) *runtime.WorkerConfig {
+	c := *wc
+	c.Raw = maps.Clone(wc.Raw)
+	for _, k := range []string{KeySessionTimeout, KeyHeartbeatInterval, KeyRebalanceTimeout} {
+		delete(c.Raw, k)
+	}
+	return &c
 }
 
 // URL returns the worker's advertised REST URL.
