@@ -340,7 +340,7 @@ func (b *tableBuf) ops() int {
 func (t *Task) newShape(fm *fieldsMeta) (*shape, error) {
 	sh := &shape{fm: fm, nKey: len(fm.keyCols), keyFP: keyFingerprint(fm), sql: map[sqlKey]string{}}
 	sh.cols = append(append(sh.cols, fm.keyCols...), fm.valCols...)
-	cc := convCtx{flavor: t.d.flavor(), dbTZ: t.st.dbTZ, dateTZ: t.st.dateTZ}
+	cc := convCtx{d: t.d, dbTZ: t.st.dbTZ, dateTZ: t.st.dateTZ}
 	for _, c := range sh.cols {
 		conv, err := cc.converter(c.schema)
 		if err != nil {

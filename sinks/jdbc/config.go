@@ -306,11 +306,7 @@ func validate(v *config.Values) config.Errors {
 		if err != nil {
 			errs = append(errs, config.KeyError{Key: KeyConnectionURL, Message: err.Error()})
 		} else if d := v.String(KeyDialectName); d != "" {
-			want := jdbc.MySQL
-			if strings.HasPrefix(d, "PostgreSql") {
-				want = jdbc.Postgres
-			}
-			if c.Flavor != want {
+			if c.Flavor != dialectNameFlavor(d) {
 				errs = append(errs, config.KeyError{Key: KeyDialectName, Message: fmt.Sprintf("dialect %s does not match connection.url, which is a %s URL", d, c.Flavor)})
 			}
 		}

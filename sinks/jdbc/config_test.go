@@ -154,27 +154,3 @@ func TestPluginContract(t *testing.T) {
 		}
 	}
 }
-
-func TestParseTableID(t *testing.T) {
-	cases := []struct {
-		flavor string
-		in     string
-		want   tableID
-		err    bool
-	}{
-		{"mysql", "orders", tableID{name: "orders"}, false},
-		{"mysql", "shop.orders", tableID{catalog: "shop", name: "orders"}, false},
-		{"mysql", "srv.shop.orders", tableID{}, true},
-		{"mysql", "`a.b`", tableID{name: "a.b"}, false},
-		{"postgres", "public.orders", tableID{schema: "public", name: "orders"}, false},
-		{"postgres", "db.public.orders", tableID{catalog: "db", schema: "public", name: "orders"}, false},
-		{"postgres", `"my.table"`, tableID{name: "my.table"}, false},
-		{"postgres", "a..b", tableID{}, true},
-	}
-	for _, c := range cases {
-		got, err := parseTableID(flavorOf(c.flavor), c.in)
-		if (err != nil) != c.err || (!c.err && got != c.want) {
-			t.Errorf("parseTableID(%s, %q) = %+v, %v; want %+v err=%v", c.flavor, c.in, got, err, c.want, c.err)
-		}
-	}
-}

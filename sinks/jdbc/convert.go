@@ -12,7 +12,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -22,7 +21,7 @@ type convFunc func(v any) (any, error)
 
 // convCtx is what value conversion depends on besides the schema.
 type convCtx struct {
-	flavor jdbc.Flavor
+	d      dialect        // the flavor's own conversions (bind)
 	dbTZ   *time.Location // Connect Time/Timestamp, ZonedTimestamp on zone-less columns
 	dateTZ *time.Location // Connect Date
 }
@@ -33,9 +32,21 @@ const (
 	dbzNegInfinity int64 = -9223372036832400000
 )
 
-// converter returns the conversion for values of s.
+// converter returns the conversion for values of s: the dialect's own
+// (convCtx.d.bind), else the common one by semantic name, else by type.
 func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
-	pg := cc.flavor == jdbc.Postgres
+	if f, ok, err := cc.d.bind(cc, s); ok {
+		return f, err
+	}
+	if f, ok, err := cc.byName(s); ok {
+		return f, err
+	}
+	return cc.byType(s)
+}
+
+// byName is the common conversion of a semantic type; ok=false leaves s to
+// byType.
+func (cc convCtx) byName(s *schema.Schema) (convFunc, bool, error) {
 	switch s.Name {
 	case schema.DecimalName:
 		if s.Type != schema.TypeBytes {
@@ -43,9 +54,9 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 		}
 		scale, err := schema.DecimalScale(s)
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
-		return func(v any) (any, error) { return decimalString(v, scale) }, nil
+		return func(v any) (any, error) { return decimalString(v, scale) }, true, nil
 	case schema.DebeziumVariableScaleDec:
 		if s.Type != schema.TypeStruct {
 			break
@@ -58,7 +69,7 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 			sc, _ := toInt64(st.Get("scale"))
 			b, _ := st.Get("value").([]byte)
 			return fixed(decimal.NewFromBigInt(schema.FromTwosComplement(b), -int32(sc)), int32(sc)), nil
-		}, nil
+		}, true, nil
 	case schema.DateName:
 		return func(v any) (any, error) {
 			switch x := v.(type) {
@@ -69,7 +80,7 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 				return schema.DaysToDate(int32(n)).Format("2006-01-02"), nil
 			}
 			return nil, badValue(v, s)
-		}, nil
+		}, true, nil
 	case schema.TimeName:
 		return func(v any) (any, error) {
 			switch x := v.(type) {
@@ -81,7 +92,7 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 				return fmtClock(n*1e6, 3), nil
 			}
 			return nil, badValue(v, s)
-		}, nil
+		}, true, nil
 	case schema.TimestampName:
 		return func(v any) (any, error) {
 			switch x := v.(type) {
@@ -92,24 +103,18 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 				return wallClock(time.UnixMilli(n).In(cc.dbTZ)), nil
 			}
 			return nil, badValue(v, s)
-		}, nil
+		}, true, nil
 	case schema.DebeziumDate:
-		return intConv(s, func(n int64) any { return schema.DaysToDate(int32(n)).Format("2006-01-02") }), nil
+		return intConv(s, func(n int64) any { return schema.DaysToDate(int32(n)).Format("2006-01-02") }), true, nil
 	case schema.DebeziumTime:
-		return intConv(s, func(n int64) any { return fmtClock(n*1e6, 3) }), nil
+		return intConv(s, func(n int64) any { return fmtClock(n*1e6, 3) }), true, nil
 	case schema.DebeziumMicroTime:
-		return intConv(s, func(n int64) any { return fmtClock(n*1e3, 6) }), nil
+		return intConv(s, func(n int64) any { return fmtClock(n*1e3, 6) }), true, nil
 	case schema.DebeziumNanoTime:
-		return intConv(s, func(n int64) any { return fmtClock(n, 9) }), nil
+		return intConv(s, func(n int64) any { return fmtClock(n, 9) }), true, nil
 	case schema.DebeziumTimestamp, schema.DebeziumMicroTimestamp, schema.DebeziumNanoTimestamp:
 		unit := map[string]int64{schema.DebeziumTimestamp: 1e6, schema.DebeziumMicroTimestamp: 1e3, schema.DebeziumNanoTimestamp: 1}[s.Name]
 		return intConv(s, func(n int64) any {
-			if pg && n == dbzPosInfinity {
-				return "infinity"
-			}
-			if pg && n == dbzNegInfinity {
-				return "-infinity"
-			}
 			if unit == 1 {
 				return time.Unix(0, n).UTC()
 			}
@@ -119,64 +124,30 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 				rem += 1e9 / unit
 			}
 			return time.Unix(sec, rem*unit).UTC()
-		}), nil
+		}), true, nil
 	case schema.DebeziumZonedTimestamp:
-		return func(v any) (any, error) {
-			str, ok := v.(string)
-			if !ok {
-				return nil, badValue(v, s)
-			}
+		return strConv(s, func(str string) (any, error) {
 			t, err := time.Parse(time.RFC3339Nano, str)
 			if err != nil {
-				if pg {
-					return str, nil // let PostgreSQL parse it (infinity, other ISO forms)
-				}
 				return nil, fmt.Errorf("bad %s value %q: %w", s.Name, str, err)
 			}
-			if pg {
-				return t, nil // an instant, for TIMESTAMPTZ
-			}
 			return wallClock(t.In(cc.dbTZ)), nil
-		}, nil
+		}), true, nil
 	case schema.DebeziumZonedTime:
-		return func(v any) (any, error) {
-			str, ok := v.(string)
-			if !ok {
-				return nil, badValue(v, s)
-			}
-			if pg {
-				return str, nil
-			}
+		return strConv(s, func(str string) (any, error) {
 			t, err := time.Parse("15:04:05.999999999Z07:00", str)
 			if err != nil {
 				return nil, fmt.Errorf("bad %s value %q: %w", s.Name, str, err)
 			}
 			t = t.UTC()
 			return fmtClock(int64(t.Hour())*3600e9+int64(t.Minute())*60e9+int64(t.Second())*1e9+int64(t.Nanosecond()), 6), nil
-		}, nil
-	case schema.DebeziumBits:
-		if s.Type != schema.TypeBytes {
-			break
-		}
-		n := bitsLength(s)
-		if !pg && (n < 1 || n > 64) {
-			break // stored as bytes
-		}
-		return func(v any) (any, error) {
-			b, ok := v.([]byte)
-			if !ok {
-				return nil, badValue(v, s)
-			}
-			if pg {
-				return bitString(b, n), nil
-			}
-			var u uint64
-			for i := len(b) - 1; i >= 0; i-- {
-				u = u<<8 | uint64(b[i])
-			}
-			return u, nil
-		}, nil
+		}), true, nil
 	}
+	return nil, false, nil
+}
+
+// byType is the common conversion by Connect type.
+func (cc convCtx) byType(s *schema.Schema) (convFunc, error) {
 	switch s.Type {
 	case schema.TypeInt8, schema.TypeInt16, schema.TypeInt32, schema.TypeInt64:
 		return intConv(s, func(n int64) any { return n }), nil
@@ -235,23 +206,7 @@ func (cc convCtx) converter(s *schema.Schema) (convFunc, error) {
 			}
 			return nil, badValue(v, s)
 		}, nil
-	case schema.TypeArray:
-		if pg && pgArrayElement(s.ValueSchema) {
-			elem, err := cc.converter(s.ValueSchema)
-			if err != nil {
-				return nil, err
-			}
-			zoned := s.ValueSchema.Name == schema.DebeziumZonedTimestamp
-			return func(v any) (any, error) {
-				a, ok := v.([]any)
-				if !ok {
-					return nil, badValue(v, s)
-				}
-				return pgArrayLiteral(a, elem, zoned)
-			}, nil
-		}
-		fallthrough
-	case schema.TypeMap, schema.TypeStruct:
+	case schema.TypeArray, schema.TypeMap, schema.TypeStruct:
 		return func(v any) (any, error) {
 			b, err := appendJSON(nil, s, v)
 			if err != nil {
@@ -270,6 +225,17 @@ func intConv(s *schema.Schema, f func(int64) any) convFunc {
 			return nil, badValue(v, s)
 		}
 		return f(n), nil
+	}
+}
+
+// strConv converts string values with f.
+func strConv(s *schema.Schema, f func(string) (any, error)) convFunc {
+	return func(v any) (any, error) {
+		str, ok := v.(string)
+		if !ok {
+			return nil, badValue(v, s)
+		}
+		return f(str)
 	}
 }
 

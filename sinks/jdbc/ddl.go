@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
@@ -50,7 +49,7 @@ func (t *Task) ensure(ctx context.Context, ts *tableState, sh *shape) error {
 		}
 		if ts.meta == nil {
 			if execErr != nil {
-				if c := t.d.classify(execErr); c == errRetriable || c == errCanceled {
+				if c := classify(t.d, execErr); c == errRetriable || c == errCanceled {
 					return execErr
 				}
 				return &TableError{Table: name, Reason: "CREATE TABLE failed: " + execErr.Error()}
@@ -81,7 +80,7 @@ func (t *Task) ensure(ctx context.Context, ts *tableState, sh *shape) error {
 		}
 		if still := t.missingColumns(ts.meta, sh); len(still) > 0 {
 			if execErr != nil {
-				if c := t.d.classify(execErr); c == errRetriable || c == errCanceled {
+				if c := classify(t.d, execErr); c == errRetriable || c == errCanceled {
 					return execErr
 				}
 				return &TableError{Table: name, Column: still[0].name, Reason: "ALTER TABLE failed: " + execErr.Error()}
@@ -92,7 +91,7 @@ func (t *Task) ensure(ctx context.Context, ts *tableState, sh *shape) error {
 	if t.st.autoEvolve {
 		for _, c := range sh.fm.all {
 			if cm := ts.meta.column(c.name); cm != nil {
-				if reason := incompatible(t.d.flavor(), c, cm); reason != "" {
+				if reason := incompatible(t.d, c, cm); reason != "" {
 					return &TableError{Table: name, Column: cm.name, Reason: reason}
 				}
 			}
@@ -103,7 +102,7 @@ func (t *Task) ensure(ctx context.Context, ts *tableState, sh *shape) error {
 		for i, c := range sh.fm.keyCols {
 			keys[i] = c.name
 		}
-		if !ts.meta.hasUniqueOn(keys, t.d.flavor() == jdbc.Postgres) {
+		if !ts.meta.hasUniqueOn(keys, t.d.exactConflictKey()) {
 			return &TableError{Table: name, Column: strings.Join(keys, ", "),
 				Reason: fmt.Sprintf("insert.mode=upsert needs a primary key or unique index on exactly (%s), and the table has none", strings.Join(keys, ", "))}
 		}
@@ -251,70 +250,10 @@ const (
 	famTemporal
 )
 
-func familyOf(flavor jdbc.Flavor, cm *colMeta) (colFamily, int) {
-	dt := cm.dataType
-	if flavor == jdbc.Postgres {
-		switch dt {
-		case "int2":
-			return famInt, 16
-		case "int4":
-			return famInt, 32
-		case "int8":
-			return famInt, 64
-		case "float4":
-			return famFloat, 32
-		case "float8":
-			return famFloat, 64
-		case "numeric":
-			return famDecimal, 0
-		case "bool":
-			return famBool, 0
-		case "text", "varchar", "bpchar", "json", "jsonb", "uuid", "xml", "citext", "name":
-			return famString, 0
-		case "bytea":
-			return famBytes, 0
-		case "date", "time", "timetz", "timestamp", "timestamptz", "interval":
-			return famTemporal, 0
-		}
-		return famOther, 0
-	}
-	u := 0
-	if cm.unsigned {
-		u = 1
-	}
-	switch dt {
-	case "tinyint":
-		return famInt, []int{8, 16}[u]
-	case "smallint":
-		return famInt, []int{16, 32}[u]
-	case "mediumint":
-		return famInt, 32
-	case "int", "integer":
-		return famInt, []int{32, 64}[u]
-	case "bigint":
-		return famInt, 64
-	case "year":
-		return famInt, 32
-	case "float":
-		return famFloat, 32
-	case "double", "real":
-		return famFloat, 64
-	case "decimal", "numeric":
-		return famDecimal, 0
-	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "set":
-		return famString, 0
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
-		return famBytes, 0
-	case "date", "time", "datetime", "timestamp":
-		return famTemporal, 0
-	}
-	return famOther, 0
-}
-
 // incompatible returns why an existing column cannot take a field's values
 // without a type change auto.evolve does not make, or "".
-func incompatible(flavor jdbc.Flavor, c *column, cm *colMeta) string {
-	fam, width := familyOf(flavor, cm)
+func incompatible(d dialect, c *column, cm *colMeta) string {
+	fam, width := d.family(cm)
 	if fam == famOther || c.inferredNull {
 		return ""
 	}

@@ -15,62 +15,249 @@ import (
 	"github.com/tributary-cdc/tributary/schema"
 )
 
-// dialect is what differs between MySQL/MariaDB and PostgreSQL.
+// dialect is everything that differs between the flavors the sink writes
+// to; nothing outside the dialect files (dialect.go, mysql.go, postgres.go)
+// branches on the flavor. It extends the shared jdbc.Dialect (quoting,
+// placeholders, table ids, error classes). A new flavor is a new file
+// implementing it (embedding standardSQL for what it writes as standard
+// SQL) and a line in newDialect.
 type dialect interface {
-	flavor() jdbc.Flavor
-	// quoteIdent quotes an identifier unconditionally.
-	quoteIdent(s string) string
-	// param writes the n-th (1-based) bind placeholder.
-	param(b *strings.Builder, n int)
+	jdbc.Dialect
+
+	// session returns c as every session of the sink opens it.
+	session(c *jdbc.Conn) (*jdbc.Conn, error)
+	// probe learns what the dialect needs of the server, once connected.
+	probe(ctx context.Context, db sqlx.QueryerContext)
+	// maxParams is the bind-parameter limit of one statement.
+	maxParams() int
+	// maxStatementBytes bounds the bytes of one statement's values; 0 = no
+	// bound.
+	maxStatementBytes() int
+
 	// readTable reads a table's columns, primary key and unique indexes;
 	// nil, nil when the table does not exist.
 	readTable(ctx context.Context, db sqlx.QueryerContext, id tableID) (*tableMeta, error)
+	// family sorts an existing column's type for the auto.evolve checks,
+	// with its integer or float width in bits.
+	family(cm *colMeta) (colFamily, int)
+	// exactConflictKey tells whether an upsert needs a unique index on
+	// exactly its key columns (else one on a subset of them suffices).
+	exactConflictKey() bool
+
 	// columnType is the DDL type of a column for auto.create/auto.evolve.
 	columnType(s *schema.Schema, key bool, keyLen int) (string, error)
 	// literal renders a converted value as an SQL literal (DEFAULT clauses).
 	literal(v any, colType string) string
-	// upsertSuffix appends the conflict clause after VALUES.
-	upsertSuffix(b *strings.Builder, keys, nonKeys []string)
+	// offsetsDDL creates the exactly-once offsets table.
+	offsetsDDL(table string, c offsetCols) string
+
+	// The statements, each written whole to w (its placeholders numbered
+	// from 1): rows × the columns' values, in column order, for insertSQL,
+	// upsertSQL and deleteSQL (keys only); non-key values, then key values
+	// for updateSQL.
+	insertSQL(w *sqlWriter, table string, cols []string, rows int)
+	upsertSQL(w *sqlWriter, table string, keys, nonKeys []string, rows int)
+	updateSQL(w *sqlWriter, table string, keys, nonKeys []string)
+	deleteSQL(w *sqlWriter, table string, keys []string, rows int)
 	// truncateSQL empties a table inside a transaction.
 	truncateSQL(table string) string
-	// classify sorts an error from the driver.
-	classify(err error) errClass
+	// offsetsUpsertSQL stores rows of (connector, table, topic, partition,
+	// offset), never moving a stored offset backwards.
+	offsetsUpsertSQL(w *sqlWriter, table string, c offsetCols, rows int)
+	// offsetsRowSQL creates the offsets row of (connector, table, topic,
+	// partition) with offset -1 when missing, taking its exclusive lock at
+	// once when it exists.
+	offsetsRowSQL(w *sqlWriter, table string, c offsetCols)
+	// offsetsLockSQL reads and locks the offset of (connector, table,
+	// topic, partition) until the transaction ends.
+	offsetsLockSQL(w *sqlWriter, table string, c offsetCols)
+
+	// bind is the flavor's own conversion of values of s into bind
+	// parameters; ok=false leaves s to the common conversions.
+	bind(cc convCtx, s *schema.Schema) (f convFunc, ok bool, err error)
 }
 
-// maxBindParams is the bind-parameter limit of one statement on both
-// PostgreSQL and MySQL (a 16-bit count in their protocols).
-const maxBindParams = 65535
-
-func newDialect(c *jdbc.Conn, quote bool) dialect {
-	if c.Flavor == jdbc.Postgres {
-		return &postgresDialect{quote: quote}
+// newDialect returns the sink dialect of a connection's flavor; a flavor
+// the sink has no dialect for is an error, never another flavor's dialect.
+func newDialect(c *jdbc.Conn) (dialect, error) {
+	base, err := jdbc.DialectFor(c.Flavor)
+	if err != nil {
+		return nil, err
 	}
-	return &mysqlDialect{quote: quote}
+	mk, ok := sinkDialects[c.Flavor]
+	if !ok {
+		return nil, fmt.Errorf("the JDBC sink has no dialect for database flavor %q", c.Flavor)
+	}
+	return mk(standardSQL{base}), nil
 }
+
+// sinkDialects is the sink's Flavor → dialect table.
+var sinkDialects = map[jdbc.Flavor]func(standardSQL) dialect{
+	jdbc.MySQL:    func(s standardSQL) dialect { return &mysqlDialect{standardSQL: s} },
+	jdbc.Postgres: func(s standardSQL) dialect { return &postgresDialect{standardSQL: s} },
+}
+
+// dialectNameFlavor is the flavor dialect.name asks for, as the sink's
+// validation reads it: Confluent's PostgreSqlDatabaseDialect (any name
+// starting PostgreSql) is PostgreSQL, any other name MySQL.
+func dialectNameFlavor(name string) jdbc.Flavor {
+	if strings.HasPrefix(name, "PostgreSql") {
+		return jdbc.Postgres
+	}
+	return jdbc.MySQL
+}
+
+// tableID names a destination table.
+type tableID = jdbc.TableID
 
 // quoter quotes identifiers according to quote.sql.identifiers.
-type quoter struct {
-	d      dialect
-	always bool
+type quoter struct{ jdbc.Quoter }
+
+func (q quoter) ident(s string) string   { return q.Ident(s) }
+func (q quoter) table(id tableID) string { return q.Table(id) }
+
+// offsetCols are the quoted columns of the exactly-once offsets table:
+// key is connector, table_name, topic, kafka_partition.
+type offsetCols struct {
+	key    [4]string
+	offset string
 }
 
-func (q quoter) ident(s string) string {
-	if q.always {
-		return q.d.quoteIdent(s)
-	}
-	return s
+// sqlWriter builds one statement, numbering its placeholders.
+type sqlWriter struct {
+	strings.Builder
+	d jdbc.Dialect
+	n int // placeholders written so far
 }
 
-func (q quoter) table(id tableID) string {
-	var parts []string
-	if id.catalog != "" && q.d.flavor() == jdbc.MySQL {
-		parts = append(parts, q.ident(id.catalog))
+// param writes the next placeholder.
+func (w *sqlWriter) param() {
+	w.n++
+	w.WriteString(w.d.Placeholder(w.n))
+}
+
+// each writes f of every column, sep between them.
+func (w *sqlWriter) each(cols []string, sep string, f func(c string)) {
+	for i, c := range cols {
+		if i > 0 {
+			w.WriteString(sep)
+		}
+		f(c)
 	}
-	if id.schema != "" {
-		parts = append(parts, q.ident(id.schema))
+}
+
+// assign writes c, eq and the next placeholder: c=?.
+func (w *sqlWriter) assign(c, eq string) {
+	w.WriteString(c)
+	w.WriteString(eq)
+	w.param()
+}
+
+// params writes n placeholders, comma-separated: ?,?.
+func (w *sqlWriter) params(n int) {
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.param()
 	}
-	parts = append(parts, q.ident(id.name))
-	return strings.Join(parts, ".")
+}
+
+// tuples writes rows parenthesised lists of width placeholders each,
+// comma-separated: (?,?),(?,?).
+func (w *sqlWriter) tuples(rows, width int) {
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('(')
+		w.params(width)
+		w.WriteByte(')')
+	}
+}
+
+// standardSQL is what both flavors write as standard SQL; a dialect embeds
+// it and overrides what its flavor writes otherwise.
+type standardSQL struct{ jdbc.Dialect }
+
+func (standardSQL) session(c *jdbc.Conn) (*jdbc.Conn, error)             { return c, nil }
+func (standardSQL) probe(context.Context, sqlx.QueryerContext)           {}
+func (standardSQL) maxStatementBytes() int                               { return 0 }
+func (standardSQL) truncateSQL(table string) string                      { return "TRUNCATE TABLE " + table }
+func (standardSQL) bind(convCtx, *schema.Schema) (convFunc, bool, error) { return nil, false, nil }
+
+// maxParams is the limit of PostgreSQL and MySQL alike (a 16-bit count in
+// their protocols).
+func (standardSQL) maxParams() int { return 65535 }
+
+// insertSQL is INSERT INTO t (c…) VALUES (…),(…).
+func (standardSQL) insertSQL(w *sqlWriter, table string, cols []string, rows int) {
+	w.WriteString("INSERT INTO ")
+	w.WriteString(table)
+	w.WriteString(" (")
+	w.WriteString(strings.Join(cols, ","))
+	w.WriteString(") VALUES ")
+	w.Grow(rows * (len(cols)*4 + 3))
+	w.tuples(rows, len(cols))
+}
+
+// updateSQL is UPDATE t SET v=?… WHERE k=? AND ….
+func (standardSQL) updateSQL(w *sqlWriter, table string, keys, nonKeys []string) {
+	w.WriteString("UPDATE ")
+	w.WriteString(table)
+	w.WriteString(" SET ")
+	w.each(nonKeys, ",", func(c string) { w.assign(c, "=") })
+	w.WriteString(" WHERE ")
+	w.each(keys, " AND ", func(c string) { w.assign(c, "=") })
+}
+
+// deleteSQL is DELETE FROM t WHERE k IN (…) / (k1,k2) IN ((…),…).
+func (standardSQL) deleteSQL(w *sqlWriter, table string, keys []string, rows int) {
+	w.WriteString("DELETE FROM ")
+	w.WriteString(table)
+	w.WriteString(" WHERE ")
+	if len(keys) == 1 {
+		w.WriteString(keys[0])
+		w.WriteString(" IN (")
+		w.params(rows)
+		w.WriteByte(')')
+		return
+	}
+	w.WriteByte('(')
+	w.WriteString(strings.Join(keys, ","))
+	w.WriteString(") IN (")
+	w.tuples(rows, len(keys))
+	w.WriteByte(')')
+}
+
+// offsetsLockSQL is SELECT … FOR UPDATE.
+func (standardSQL) offsetsLockSQL(w *sqlWriter, table string, c offsetCols) {
+	fmt.Fprintf(w, "SELECT %s FROM %s WHERE ", c.offset, table)
+	w.each(c.key[:], " AND ", func(k string) { w.assign(k, " = ") })
+	w.WriteString(" FOR UPDATE")
+}
+
+// offsetsInsert writes INSERT INTO t [AS alias] (c…) VALUES of rows
+// offsets rows.
+func offsetsInsert(w *sqlWriter, table, alias string, c offsetCols, rows int) {
+	w.WriteString("INSERT INTO ")
+	w.WriteString(table)
+	if alias != "" {
+		w.WriteString(" AS ")
+		w.WriteString(alias)
+	}
+	fmt.Fprintf(w, " (%s,%s) VALUES ", strings.Join(c.key[:], ","), c.offset)
+	w.tuples(rows, 5)
+}
+
+// offsetsMissingRow writes INSERT INTO t (c…) VALUES (?,?,?,?,-1).
+func offsetsMissingRow(w *sqlWriter, table string, c offsetCols) {
+	fmt.Fprintf(w, "INSERT INTO %s (%s,%s) VALUES (", table, strings.Join(c.key[:], ","), c.offset)
+	for range c.key {
+		w.param()
+		w.WriteByte(',')
+	}
+	w.WriteString("-1)")
 }
 
 // literal helpers shared by both dialects.

@@ -1,15 +1,6 @@
 package jdbcsink
 
-import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
-	"errors"
-	"io"
-	"net"
-	"strings"
-	"syscall"
-)
+import "github.com/tributary-cdc/tributary/jdbc"
 
 // errClass sorts database errors by what the sink does about them.
 type errClass uint8
@@ -28,30 +19,16 @@ const (
 	errCanceled
 )
 
-// classifyGeneric handles errors that are not the driver's server errors.
-func classifyGeneric(err error) errClass {
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+// classify sorts an error from the database with the dialect's classifier
+// (jdbc.Dialect.Classify).
+func classify(d jdbc.Dialect, err error) errClass {
+	switch d.Classify(err) {
+	case jdbc.ErrTransient:
+		return errRetriable
+	case jdbc.ErrMissingTable, jdbc.ErrMissingColumn:
+		return errSchema
+	case jdbc.ErrCanceled:
 		return errCanceled
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, sql.ErrTxDone),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, net.ErrClosed):
-		return errRetriable
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return errRetriable
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return errRetriable
-	}
-	msg := err.Error()
-	for _, s := range []string{"connection refused", "connection reset", "broken pipe", "conn closed", "bad connection", "invalid connection", "unexpected EOF"} {
-		if strings.Contains(msg, s) {
-			return errRetriable
-		}
 	}
 	return errData
 }

@@ -4,16 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/schema"
 )
-
-func flavorOf(s string) jdbc.Flavor {
-	if s == "postgres" {
-		return jdbc.Postgres
-	}
-	return jdbc.MySQL
-}
 
 func names(cols []*column) string {
 	var out []string

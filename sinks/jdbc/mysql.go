@@ -17,17 +17,49 @@ import (
 
 // mysqlDialect covers MySQL and MariaDB.
 type mysqlDialect struct {
-	quote   bool
-	mariaDB bool // MariaDB allows literal DEFAULTs on TEXT/BLOB/JSON; MySQL 8 wants (expr)
+	standardSQL
+	mariaDB   bool // MariaDB allows literal DEFAULTs on TEXT/BLOB/JSON; MySQL 8 wants (expr)
+	maxPacket int  // max_allowed_packet in bytes, 0 until probed
 }
 
-func (d *mysqlDialect) flavor() jdbc.Flavor { return jdbc.MySQL }
+// session runs every session in strict mode (mysqlStrictConn).
+func (d *mysqlDialect) session(c *jdbc.Conn) (*jdbc.Conn, error) { return mysqlStrictConn(c) }
 
-func (d *mysqlDialect) quoteIdent(s string) string {
-	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+// probe tells MariaDB from MySQL and reads max_allowed_packet.
+func (d *mysqlDialect) probe(ctx context.Context, db sqlx.QueryerContext) {
+	d.mariaDB = mysqlIsMariaDB(ctx, db)
+	d.maxPacket = mysqlMaxPacket(ctx, db)
 }
 
-func (d *mysqlDialect) param(b *strings.Builder, _ int) { b.WriteByte('?') }
+// maxStatementBytes keeps a statement under max_allowed_packet (the driver
+// interpolates parameters client-side).
+func (d *mysqlDialect) maxStatementBytes() int { return d.maxPacket / 2 }
+
+// exactConflictKey is false: ON DUPLICATE KEY fires on any unique index,
+// so one on a subset of the key columns suffices.
+func (d *mysqlDialect) exactConflictKey() bool { return false }
+
+// bind stores io.debezium.data.Bits of 1 to 64 bits as the BIT(n) number
+// (little-endian bytes); longer ones stay bytes.
+func (d *mysqlDialect) bind(_ convCtx, s *schema.Schema) (convFunc, bool, error) {
+	if s.Name != schema.DebeziumBits || s.Type != schema.TypeBytes {
+		return nil, false, nil
+	}
+	if n := bitsLength(s); n < 1 || n > 64 {
+		return nil, false, nil
+	}
+	return func(v any) (any, error) {
+		b, ok := v.([]byte)
+		if !ok {
+			return nil, badValue(v, s)
+		}
+		var u uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		return u, nil
+	}, true, nil
+}
 
 func (d *mysqlDialect) columnType(s *schema.Schema, key bool, keyLen int) (string, error) {
 	switch s.Name {
@@ -119,21 +151,41 @@ func (d *mysqlDialect) literal(v any, colType string) string {
 	return lit
 }
 
-func (d *mysqlDialect) upsertSuffix(b *strings.Builder, keys, nonKeys []string) {
-	b.WriteString(" ON DUPLICATE KEY UPDATE ")
+// upsertSQL is INSERT … ON DUPLICATE KEY UPDATE c=VALUES(c)… (the keys
+// themselves when there is nothing else to set).
+func (d *mysqlDialect) upsertSQL(w *sqlWriter, table string, keys, nonKeys []string, rows int) {
+	d.insertSQL(w, table, append(append([]string(nil), keys...), nonKeys...), rows)
+	w.WriteString(" ON DUPLICATE KEY UPDATE ")
 	cols := nonKeys
 	if len(cols) == 0 {
 		cols = keys
 	}
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(c)
-		b.WriteString("=VALUES(")
-		b.WriteString(c)
-		b.WriteByte(')')
-	}
+	w.each(cols, ",", func(c string) { w.WriteString(c + "=VALUES(" + c + ")") })
+}
+
+func (d *mysqlDialect) offsetsDDL(table string, c offsetCols) string {
+	k := c.key
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+%s VARCHAR(190) NOT NULL,
+%s VARCHAR(190) NOT NULL,
+%s VARCHAR(190) NOT NULL,
+%s INT NOT NULL,
+%s BIGINT NOT NULL,
+PRIMARY KEY(%s,%s,%s,%s))`, table, k[0], k[1], k[2], k[3], c.offset, k[0], k[1], k[2], k[3])
+}
+
+// offsetsUpsertSQL keeps the greater offset (GREATEST with VALUES()).
+func (d *mysqlDialect) offsetsUpsertSQL(w *sqlWriter, table string, c offsetCols, rows int) {
+	offsetsInsert(w, table, "", c, rows)
+	fmt.Fprintf(w, " ON DUPLICATE KEY UPDATE %s = GREATEST(%s, VALUES(%s))", c.offset, c.offset, c.offset)
+}
+
+// offsetsRowSQL updates an existing row to itself: that takes the row's
+// exclusive lock at once (INSERT IGNORE would take a shared one, and two
+// owners upgrading it would deadlock).
+func (d *mysqlDialect) offsetsRowSQL(w *sqlWriter, table string, c offsetCols) {
+	offsetsMissingRow(w, table, c)
+	fmt.Fprintf(w, " ON DUPLICATE KEY UPDATE %s = %s", c.offset, c.offset)
 }
 
 // truncateSQL uses DELETE: MySQL's TRUNCATE commits implicitly, which would
@@ -142,12 +194,12 @@ func (d *mysqlDialect) truncateSQL(table string) string { return "DELETE FROM " 
 
 func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id tableID) (*tableMeta, error) {
 	var cat any
-	if id.catalog != "" {
-		cat = id.catalog
+	if id.Catalog != "" {
+		cat = id.Catalog
 	}
 	var ttype sql.NullString
 	err := sqlx.GetContext(ctx, db, &ttype,
-		`SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`, cat, id.name)
+		`SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`, cat, id.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -156,7 +208,7 @@ func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id
 	}
 	m := &tableMeta{id: id, view: strings.Contains(strings.ToUpper(ttype.String), "VIEW")}
 	rows, err := db.QueryxContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT IS NOT NULL, COALESCE(NUMERIC_SCALE, -1)
-		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, cat, id.name)
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, cat, id.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", id, err)
 	}
@@ -181,7 +233,7 @@ func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id
 		return nil, nil
 	}
 	rows, err = db.QueryxContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`, cat, id.name)
+		WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`, cat, id.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read indexes of %s: %w", id, err)
 	}
@@ -200,40 +252,6 @@ func (d *mysqlDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id
 	}
 	m.index()
 	return m, nil
-}
-
-// MySQL/MariaDB error numbers the sink branches on.
-var (
-	mysqlRetriable = map[uint16]bool{
-		1040: true,                                     // too many connections
-		1053: true,                                     // server shutdown in progress
-		1205: true,                                     // lock wait timeout
-		1213: true,                                     // deadlock
-		1927: true,                                     // connection was killed (MariaDB)
-		2002: true, 2003: true, 2006: true, 2013: true, // connection errors
-		4031: true, // disconnected by the server because of inactivity (MySQL 8)
-	}
-	mysqlSchema = map[uint16]bool{
-		1146: true, // table doesn't exist
-		1054: true, // unknown column
-	}
-)
-
-func (d *mysqlDialect) classify(err error) errClass {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		switch {
-		case mysqlRetriable[me.Number]:
-			return errRetriable
-		case mysqlSchema[me.Number]:
-			return errSchema
-		}
-		return errData
-	}
-	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, mysql.ErrPktSync) || errors.Is(err, mysql.ErrPktSyncMul) {
-		return errRetriable
-	}
-	return classifyGeneric(err)
 }
 
 // mysqlVersion tells MariaDB from MySQL.
@@ -282,4 +300,41 @@ func mysqlStrictConn(c *jdbc.Conn) (*jdbc.Conn, error) {
 	out := *c
 	out.DSN = cfg.FormatDSN()
 	return &out, nil
+}
+
+// family sorts a column by its DATA_TYPE; unsigned integers are one
+// width wider.
+func (d *mysqlDialect) family(cm *colMeta) (colFamily, int) {
+	dt := cm.dataType
+	u := 0
+	if cm.unsigned {
+		u = 1
+	}
+	switch dt {
+	case "tinyint":
+		return famInt, []int{8, 16}[u]
+	case "smallint":
+		return famInt, []int{16, 32}[u]
+	case "mediumint":
+		return famInt, 32
+	case "int", "integer":
+		return famInt, []int{32, 64}[u]
+	case "bigint":
+		return famInt, 64
+	case "year":
+		return famInt, 32
+	case "float":
+		return famFloat, 32
+	case "double", "real":
+		return famFloat, 64
+	case "decimal", "numeric":
+		return famDecimal, 0
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "set":
+		return famString, 0
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return famBytes, 0
+	case "date", "time", "datetime", "timestamp":
+		return famTemporal, 0
+	}
+	return famOther, 0
 }

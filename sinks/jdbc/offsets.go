@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-
-	"github.com/tributary-cdc/tributary/jdbc"
 )
 
 // appliedKey identifies the offsets row of one table and topic partition.
@@ -24,41 +22,23 @@ type appliedKey struct {
 // the rows.
 type offsetsStore struct {
 	qname string
-}
-
-func (t *Task) offsetsDDL() string {
-	q := t.q
-	if t.d.flavor() == jdbc.Postgres {
-		return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
-%s TEXT NOT NULL,
-%s TEXT NOT NULL,
-%s TEXT NOT NULL,
-%s INTEGER NOT NULL,
-%s BIGINT NOT NULL,
-PRIMARY KEY(%s,%s,%s,%s))`, t.offsets.qname,
-			q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"), q.ident("kafka_offset"),
-			q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"))
-	}
-	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
-%s VARCHAR(190) NOT NULL,
-%s VARCHAR(190) NOT NULL,
-%s VARCHAR(190) NOT NULL,
-%s INT NOT NULL,
-%s BIGINT NOT NULL,
-PRIMARY KEY(%s,%s,%s,%s))`, t.offsets.qname,
-		q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"), q.ident("kafka_offset"),
-		q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"))
+	cols  offsetCols
 }
 
 // initOffsets creates the offsets table if needed and loads this
 // connector's applied offsets.
 func (t *Task) initOffsets(ctx context.Context) error {
-	id, err := parseTableID(t.d.flavor(), t.st.offsetsTable)
+	id, err := t.d.ParseTableID(t.st.offsetsTable)
 	if err != nil {
 		return fmt.Errorf("%s: %w", KeyExactlyOnceTable, err)
 	}
-	t.offsets.qname = t.q.table(id)
-	if _, err := t.db.ExecContext(ctx, t.offsetsDDL()); err != nil {
+	q := t.q
+	t.offsets.qname = q.table(id)
+	t.offsets.cols = offsetCols{
+		key:    [4]string{q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition")},
+		offset: q.ident("kafka_offset"),
+	}
+	if _, err := t.db.ExecContext(ctx, t.d.offsetsDDL(t.offsets.qname, t.offsets.cols)); err != nil {
 		return fmt.Errorf("create exactly-once offsets table %s: %w", id, err)
 	}
 	applied, err := t.loadOffsets(ctx, t.db, "")
@@ -70,15 +50,14 @@ func (t *Task) initOffsets(ctx context.Context) error {
 }
 
 func (t *Task) loadOffsets(ctx context.Context, db sqlx.QueryerContext, table string) (map[appliedKey]int64, error) {
-	var b strings.Builder
-	q := t.q
-	fmt.Fprintf(&b, "SELECT %s, %s, %s, %s FROM %s WHERE %s = ",
-		q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"), q.ident("kafka_offset"), t.offsets.qname, q.ident("connector"))
-	t.d.param(&b, 1)
+	c := t.offsets.cols
+	b := &sqlWriter{d: t.d}
+	fmt.Fprintf(b, "SELECT %s, %s, %s, %s FROM %s WHERE %s = ", c.key[1], c.key[2], c.key[3], c.offset, t.offsets.qname, c.key[0])
+	b.param()
 	args := []any{t.connName}
 	if table != "" {
-		fmt.Fprintf(&b, " AND %s = ", q.ident("table_name"))
-		t.d.param(&b, 2)
+		fmt.Fprintf(b, " AND %s = ", c.key[1])
+		b.param()
 		args = append(args, table)
 	}
 	rows, err := db.QueryxContext(ctx, b.String(), args...)
@@ -102,39 +81,13 @@ func (t *Task) loadOffsets(ctx context.Context, db sqlx.QueryerContext, table st
 // offset never moves backwards (GREATEST): a task that lost a partition and
 // still commits an older batch cannot rewind what the new owner stored.
 func (t *Task) saveOffsets(ctx context.Context, tx *sqlx.Tx, ts *tableState) error {
-	q := t.q
-	var b strings.Builder
-	cols := []string{q.ident("connector"), q.ident("table_name"), q.ident("topic"), q.ident("kafka_partition"), q.ident("kafka_offset")}
-	pg := t.d.flavor() == jdbc.Postgres
-	if pg {
-		fmt.Fprintf(&b, "INSERT INTO %s AS o (%s) VALUES ", t.offsets.qname, strings.Join(cols, ","))
-	} else {
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", t.offsets.qname, strings.Join(cols, ","))
-	}
 	args := make([]any, 0, 5*len(ts.buf.offs))
-	n := 0
 	for p, off := range ts.buf.offs {
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for i := 0; i < 5; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			n++
-			t.d.param(&b, n)
-		}
-		b.WriteByte(')')
 		args = append(args, t.connName, ts.key, p.topic, p.partition, off)
 	}
-	off := cols[4]
-	if pg {
-		fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = GREATEST(o.%s, EXCLUDED.%s)", strings.Join(cols[:4], ","), off, off, off)
-	} else {
-		fmt.Fprintf(&b, " ON DUPLICATE KEY UPDATE %s = GREATEST(%s, VALUES(%s))", off, off, off)
-	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	w := &sqlWriter{d: t.d}
+	t.d.offsetsUpsertSQL(w, t.offsets.qname, t.offsets.cols, len(ts.buf.offs))
+	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
 		return fmt.Errorf("store exactly-once offsets for %s: %w", ts.id, err)
 	}
 	return nil
@@ -159,33 +112,10 @@ func (t *Task) lockApplied(ctx context.Context, tx *sqlx.Tx, ts *tableState) err
 		}
 		return int(a.partition) - int(b.partition)
 	})
-	q := t.q
-	cols := q.ident("connector") + "," + q.ident("table_name") + "," + q.ident("topic") + "," + q.ident("kafka_partition")
-	off := q.ident("kafka_offset")
-	var ins, sel strings.Builder
-	fmt.Fprintf(&ins, "INSERT INTO %s (%s,%s) VALUES (", t.offsets.qname, cols, off)
-	for i := 1; i <= 4; i++ {
-		t.d.param(&ins, i)
-		ins.WriteByte(',')
-	}
-	ins.WriteString("-1)")
-	if t.d.flavor() == jdbc.Postgres {
-		fmt.Fprintf(&ins, " ON CONFLICT (%s) DO NOTHING", cols)
-	} else {
-		// Takes the row's exclusive lock at once when it exists (INSERT
-		// IGNORE would take a shared one, and two owners upgrading it
-		// would deadlock).
-		fmt.Fprintf(&ins, " ON DUPLICATE KEY UPDATE %s = %s", off, off)
-	}
-	fmt.Fprintf(&sel, "SELECT %s FROM %s WHERE %s = ", off, t.offsets.qname, q.ident("connector"))
-	t.d.param(&sel, 1)
-	fmt.Fprintf(&sel, " AND %s = ", q.ident("table_name"))
-	t.d.param(&sel, 2)
-	fmt.Fprintf(&sel, " AND %s = ", q.ident("topic"))
-	t.d.param(&sel, 3)
-	fmt.Fprintf(&sel, " AND %s = ", q.ident("kafka_partition"))
-	t.d.param(&sel, 4)
-	sel.WriteString(" FOR UPDATE")
+	ins := &sqlWriter{d: t.d}
+	t.d.offsetsRowSQL(ins, t.offsets.qname, t.offsets.cols)
+	sel := &sqlWriter{d: t.d}
+	t.d.offsetsLockSQL(sel, t.offsets.qname, t.offsets.cols)
 	stored := make(map[tp]int64, len(parts))
 	for _, p := range parts {
 		args := []any{t.connName, ts.key, p.topic, p.partition}

@@ -2,33 +2,23 @@ package jdbcsink
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/tributary-cdc/tributary/jdbc"
 	"github.com/tributary-cdc/tributary/schema"
 )
 
 // postgresDialect is PostgreSQL.
 type postgresDialect struct {
-	quote bool
+	standardSQL
 }
 
-func (d *postgresDialect) flavor() jdbc.Flavor { return jdbc.Postgres }
-
-func (d *postgresDialect) quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-func (d *postgresDialect) param(b *strings.Builder, n int) {
-	b.WriteByte('$')
-	b.WriteString(strconv.Itoa(n))
-}
+// exactConflictKey is true: ON CONFLICT (k…) infers a unique index on
+// exactly those columns.
+func (d *postgresDialect) exactConflictKey() bool { return true }
 
 func (d *postgresDialect) columnType(s *schema.Schema, key bool, _ int) (string, error) {
 	switch s.Name {
@@ -132,30 +122,48 @@ func pgArrayElement(s *schema.Schema) bool {
 
 func (d *postgresDialect) literal(v any, _ string) string { return genericLiteral(v, false) }
 
-func (d *postgresDialect) upsertSuffix(b *strings.Builder, keys, nonKeys []string) {
-	b.WriteString(" ON CONFLICT (")
-	b.WriteString(strings.Join(keys, ","))
+// upsertSQL is INSERT … ON CONFLICT (k…) DO UPDATE SET c=EXCLUDED.c… (DO
+// NOTHING when there is nothing else to set).
+func (d *postgresDialect) upsertSQL(w *sqlWriter, table string, keys, nonKeys []string, rows int) {
+	d.insertSQL(w, table, append(append([]string(nil), keys...), nonKeys...), rows)
+	w.WriteString(" ON CONFLICT (")
+	w.WriteString(strings.Join(keys, ","))
 	if len(nonKeys) == 0 {
-		b.WriteString(") DO NOTHING")
+		w.WriteString(") DO NOTHING")
 		return
 	}
-	b.WriteString(") DO UPDATE SET ")
-	for i, c := range nonKeys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(c)
-		b.WriteString("=EXCLUDED.")
-		b.WriteString(c)
-	}
+	w.WriteString(") DO UPDATE SET ")
+	w.each(nonKeys, ",", func(c string) { w.WriteString(c + "=EXCLUDED." + c) })
 }
 
-func (d *postgresDialect) truncateSQL(table string) string { return "TRUNCATE TABLE " + table }
+func (d *postgresDialect) offsetsDDL(table string, c offsetCols) string {
+	k := c.key
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+%s TEXT NOT NULL,
+%s TEXT NOT NULL,
+%s TEXT NOT NULL,
+%s INTEGER NOT NULL,
+%s BIGINT NOT NULL,
+PRIMARY KEY(%s,%s,%s,%s))`, table, k[0], k[1], k[2], k[3], c.offset, k[0], k[1], k[2], k[3])
+}
+
+// offsetsUpsertSQL keeps the greater offset (GREATEST with EXCLUDED).
+func (d *postgresDialect) offsetsUpsertSQL(w *sqlWriter, table string, c offsetCols, rows int) {
+	offsetsInsert(w, table, "o", c, rows)
+	fmt.Fprintf(w, " ON CONFLICT (%s) DO UPDATE SET %s = GREATEST(o.%s, EXCLUDED.%s)", strings.Join(c.key[:], ","), c.offset, c.offset, c.offset)
+}
+
+// offsetsRowSQL leaves an existing row alone; the SELECT … FOR UPDATE that
+// follows locks it.
+func (d *postgresDialect) offsetsRowSQL(w *sqlWriter, table string, c offsetCols) {
+	offsetsMissingRow(w, table, c)
+	fmt.Fprintf(w, " ON CONFLICT (%s) DO NOTHING", strings.Join(c.key[:], ","))
+}
 
 func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext, id tableID) (*tableMeta, error) {
 	var sch any
-	if id.schema != "" {
-		sch = id.schema
+	if id.Schema != "" {
+		sch = id.Schema
 	}
 	rows, err := db.QueryxContext(ctx, `SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, a.atthasdef,
 		CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 ELSE -1 END,
@@ -165,7 +173,7 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 	JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 	JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 	WHERE n.nspname = COALESCE($1::text, current_schema()) AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')
-	ORDER BY a.attnum`, sch, id.name)
+	ORDER BY a.attnum`, sch, id.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", id, err)
 	}
@@ -193,7 +201,7 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
 	WHERE n.nspname = COALESCE($1::text, current_schema()) AND c.relname = $2 AND i.indisunique AND i.indpred IS NULL
-	ORDER BY i.indexrelid, a.attnum`, sch, id.name)
+	ORDER BY i.indexrelid, a.attnum`, sch, id.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read indexes of %s: %w", id, err)
 	}
@@ -216,25 +224,96 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 	return m, nil
 }
 
-func (d *postgresDialect) classify(err error) errClass {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch {
-		case strings.HasPrefix(pe.Code, "08"), // connection exception
-			pe.Code == "40001",                                         // serialization failure
-			pe.Code == "40P01",                                         // deadlock
-			pe.Code == "55P03",                                         // lock not available
-			pe.Code == "53300",                                         // too many connections
-			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutdown, crash, cannot connect now
-			return errRetriable
-		case pe.Code == "42P01", pe.Code == "42703": // undefined table, undefined column
-			return errSchema
+// family sorts a column by its pg_type name.
+func (d *postgresDialect) family(cm *colMeta) (colFamily, int) {
+	dt := cm.dataType
+	switch dt {
+	case "int2":
+		return famInt, 16
+	case "int4":
+		return famInt, 32
+	case "int8":
+		return famInt, 64
+	case "float4":
+		return famFloat, 32
+	case "float8":
+		return famFloat, 64
+	case "numeric":
+		return famDecimal, 0
+	case "bool":
+		return famBool, 0
+	case "text", "varchar", "bpchar", "json", "jsonb", "uuid", "xml", "citext", "name":
+		return famString, 0
+	case "bytea":
+		return famBytes, 0
+	case "date", "time", "timetz", "timestamp", "timestamptz", "interval":
+		return famTemporal, 0
+	}
+	return famOther, 0
+}
+
+// bind is what PostgreSQL takes differently from the common conversions:
+// Debezium's ±infinity timestamps as infinity, zoned timestamps as
+// instants for TIMESTAMPTZ (a string it parses itself when Go cannot),
+// zoned times as their string for TIMETZ, Bits as bit strings, and arrays
+// of primitives as array literals.
+func (d *postgresDialect) bind(cc convCtx, s *schema.Schema) (convFunc, bool, error) {
+	switch s.Name {
+	case schema.DebeziumTimestamp, schema.DebeziumMicroTimestamp, schema.DebeziumNanoTimestamp:
+		common, _, err := cc.byName(s)
+		if err != nil {
+			return nil, true, err
 		}
-		return errData
+		return func(v any) (any, error) {
+			if n, ok := toInt64(v); ok {
+				switch n {
+				case dbzPosInfinity:
+					return "infinity", nil
+				case dbzNegInfinity:
+					return "-infinity", nil
+				}
+			}
+			return common(v)
+		}, true, nil
+	case schema.DebeziumZonedTimestamp:
+		return strConv(s, func(str string) (any, error) {
+			t, err := time.Parse(time.RFC3339Nano, str)
+			if err != nil {
+				return str, nil // let PostgreSQL parse it (infinity, other ISO forms)
+			}
+			return t, nil // an instant, for TIMESTAMPTZ
+		}), true, nil
+	case schema.DebeziumZonedTime:
+		return strConv(s, func(str string) (any, error) { return str, nil }), true, nil
+	case schema.DebeziumBits:
+		if s.Type != schema.TypeBytes {
+			break
+		}
+		n := bitsLength(s)
+		return func(v any) (any, error) {
+			b, ok := v.([]byte)
+			if !ok {
+				return nil, badValue(v, s)
+			}
+			return bitString(b, n), nil
+		}, true, nil
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
-		return errRetriable
+	if s.Type == schema.TypeArray && pgArrayElement(s.ValueSchema) {
+		if _, named, _ := cc.byName(s); named {
+			return nil, false, nil // a semantic type's own conversion wins
+		}
+		elem, err := cc.converter(s.ValueSchema)
+		if err != nil {
+			return nil, true, err
+		}
+		zoned := s.ValueSchema.Name == schema.DebeziumZonedTimestamp
+		return func(v any) (any, error) {
+			a, ok := v.([]any)
+			if !ok {
+				return nil, badValue(v, s)
+			}
+			return pgArrayLiteral(a, elem, zoned)
+		}, true, nil
 	}
-	return classifyGeneric(err)
+	return nil, false, nil
 }

@@ -3,93 +3,11 @@ package jdbcsink
 import (
 	"fmt"
 	"strings"
-
-	"github.com/tributary-cdc/tributary/jdbc"
 )
-
-// tableID names a destination table: catalog (MySQL database, or the
-// PostgreSQL database of a three-part name), schema (PostgreSQL) and name.
-type tableID struct {
-	catalog, schema, name string
-}
-
-// String is the unquoted dotted name, as used in messages and in the
-// exactly-once offsets table.
-func (t tableID) String() string {
-	var parts []string
-	for _, p := range []string{t.catalog, t.schema, t.name} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, ".")
-}
 
 // tableName applies table.name.format to a topic.
 func tableName(format, topic string) string {
 	return strings.ReplaceAll(format, "${topic}", topic)
-}
-
-// parseTableID parses [catalog.][schema.]table as Confluent's TableId parser
-// does (dots inside quotes or backticks do not split).
-func parseTableID(flavor jdbc.Flavor, s string) (tableID, error) {
-	parts, err := splitQualified(s)
-	if err != nil {
-		return tableID{}, err
-	}
-	switch flavor {
-	case jdbc.MySQL:
-		switch len(parts) {
-		case 1:
-			return tableID{name: parts[0]}, nil
-		case 2:
-			return tableID{catalog: parts[0], name: parts[1]}, nil
-		}
-		return tableID{}, fmt.Errorf("table name %q has %d dot-separated parts, but MySQL/MariaDB tables are [database.]table: set table.name.format (or route the topic with RegexRouter) so the name has at most one dot", s, len(parts))
-	default:
-		switch len(parts) {
-		case 1:
-			return tableID{name: parts[0]}, nil
-		case 2:
-			return tableID{schema: parts[0], name: parts[1]}, nil
-		case 3:
-			return tableID{catalog: parts[0], schema: parts[1], name: parts[2]}, nil
-		}
-		return tableID{}, fmt.Errorf("table name %q has %d dot-separated parts, expected [database.][schema.]table: set table.name.format", s, len(parts))
-	}
-}
-
-func splitQualified(s string) ([]string, error) {
-	var parts []string
-	var cur strings.Builder
-	var quote rune
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-				continue
-			}
-			cur.WriteRune(r)
-		case r == '"' || r == '`':
-			quote = r
-		case r == '.':
-			parts = append(parts, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("table name %q: unterminated quote", s)
-	}
-	parts = append(parts, cur.String())
-	for _, p := range parts {
-		if p == "" {
-			return nil, fmt.Errorf("table name %q has an empty part", s)
-		}
-	}
-	return parts, nil
 }
 
 // tableMeta is what the sink knows about an existing table, read from the

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -29,7 +28,7 @@ type Task struct {
 	log      *slog.Logger
 	connName string
 	collapse bool // rows have an identity (record_key/record_value keys)
-	maxBytes int  // statement byte budget (MySQL), 0 = none
+	maxBytes int  // statement byte budget (dialect.maxStatementBytes), 0 = none
 
 	byTopic map[string]*tableState
 	byName  map[string]*tableState
@@ -83,8 +82,10 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 		t.connName = "jdbc-sink"
 	}
 	t.log = t.log.With("connector", t.connName, "task", tc.TaskID)
-	t.d = newDialect(st.conn, st.quote)
-	t.q = quoter{d: t.d, always: st.quote}
+	if t.d, err = newDialect(st.conn); err != nil {
+		return err
+	}
+	t.q = quoter{jdbc.Quoter{D: t.d, Always: st.quote}}
 	t.collapse = st.pkMode == PKModeRecordKey || st.pkMode == PKModeRecordValue
 	t.byTopic = map[string]*tableState{}
 	t.byName = map[string]*tableState{}
@@ -92,11 +93,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	t.applied = map[appliedKey]int64{}
 	t.envCache = map[*schema.Schema]envInfo{}
 	t.infer = inferrer{cache: map[string]*schema.Schema{}}
-	conn := st.conn
-	if conn.Flavor == jdbc.MySQL {
-		if conn, err = mysqlStrictConn(conn); err != nil {
-			return err
-		}
+	conn, err := t.d.session(st.conn)
+	if err != nil {
+		return err
 	}
 	db, err := conn.Open(ctx, st.connAttempts, st.connBackoff)
 	if err != nil {
@@ -108,10 +107,8 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(2)
 	t.db = db
-	if md, ok := t.d.(*mysqlDialect); ok {
-		md.mariaDB = mysqlIsMariaDB(ctx, db)
-		t.maxBytes = maxBytesFor(jdbc.MySQL, mysqlMaxPacket(ctx, db))
-	}
+	t.d.probe(ctx, db)
+	t.maxBytes = t.d.maxStatementBytes()
 	if st.exactlyOnce {
 		if err := t.initOffsets(ctx); err != nil {
 			db.Close()
@@ -245,7 +242,7 @@ func (t *Task) table(topic string) (*tableState, error) {
 		return ts, nil
 	}
 	name := tableName(t.st.tableFormat, topic)
-	id, err := parseTableID(t.d.flavor(), name)
+	id, err := t.d.ParseTableID(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", KeyTableNameFormat, err)
 	}
@@ -253,8 +250,8 @@ func (t *Task) table(topic string) (*tableState, error) {
 	ts := t.byName[key]
 	if ts == nil {
 		lookup := id
-		if !t.st.quote && t.d.flavor() == jdbc.Postgres {
-			lookup = tableID{catalog: strings.ToLower(id.catalog), schema: strings.ToLower(id.schema), name: strings.ToLower(id.name)}
+		if !t.st.quote {
+			lookup = t.d.FoldUnquoted(id)
 		}
 		ts = &tableState{id: id, lookupID: lookup, key: key, qname: t.q.table(id),
 			shapes: map[[2]*schema.Schema]*shape{}, shapesFP: map[string]*shape{}}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tributary-cdc/tributary/connector"
-	"github.com/tributary-cdc/tributary/jdbc"
 )
 
 // classify sorts any error the write path sees.
@@ -21,7 +19,7 @@ func (t *Task) classify(err error) errClass {
 	if isTableError(err) {
 		return errData
 	}
-	return t.d.classify(err)
+	return classify(t.d, err)
 }
 
 // writeTable writes a table's buffer in one transaction, retrying lost
@@ -282,7 +280,7 @@ func (t *Task) execSavepoint(ctx context.Context, tx *sqlx.Tx, o *op, f func() e
 // execDeletes deletes by key: DELETE FROM t WHERE k IN (…) / (k1,k2) IN ((…),…).
 func (t *Task) execDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *shape, ops []*op) error {
 	nk := sh.nKey
-	per := maxBindParams / nk
+	per := t.d.maxParams() / nk
 	if per > t.st.batchSize {
 		per = t.st.batchSize
 	}
@@ -392,7 +390,7 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 	if t.st.insertMode == InsertModeUpsert {
 		kind = 'u'
 	}
-	per := maxBindParams / max(ncols, 1)
+	per := t.d.maxParams() / max(ncols, 1)
 	if per > t.st.batchSize {
 		per = t.st.batchSize
 	}
@@ -448,102 +446,25 @@ func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include
 			nonKeys = append(nonKeys, t.q.ident(c.name))
 		}
 	}
-	var b strings.Builder
-	n := 0
-	next := func() {
-		n++
-		t.d.param(&b, n)
-	}
-	// tuples writes rows parenthesised lists of width parameters each,
-	// comma-separated: (?,?),(?,?).
-	tuples := func(width int) {
-		for r := 0; r < rows; r++ {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for i := 0; i < width; i++ {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				next()
-			}
-			b.WriteByte(')')
-		}
-	}
+	w := &sqlWriter{d: t.d}
 	switch kind {
 	case 'd':
 		keys = keys[:0]
 		for _, c := range sh.fm.keyCols {
 			keys = append(keys, t.q.ident(c.name))
 		}
-		b.WriteString("DELETE FROM ")
-		b.WriteString(ts.qname)
-		b.WriteString(" WHERE ")
-		if len(keys) == 1 {
-			b.WriteString(keys[0])
-			b.WriteString(" IN (")
-			for r := 0; r < rows; r++ {
-				if r > 0 {
-					b.WriteByte(',')
-				}
-				next()
-			}
-			b.WriteByte(')')
-			break
-		}
-		b.WriteByte('(')
-		b.WriteString(strings.Join(keys, ","))
-		b.WriteString(") IN (")
-		tuples(len(keys))
-		b.WriteByte(')')
+		t.d.deleteSQL(w, ts.qname, keys, rows)
 	case 'U':
-		b.WriteString("UPDATE ")
-		b.WriteString(ts.qname)
-		b.WriteString(" SET ")
-		for i, c := range nonKeys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(c)
-			b.WriteByte('=')
-			next()
-		}
-		b.WriteString(" WHERE ")
-		for i, c := range keys {
-			if i > 0 {
-				b.WriteString(" AND ")
-			}
-			b.WriteString(c)
-			b.WriteByte('=')
-			next()
-		}
+		t.d.updateSQL(w, ts.qname, keys, nonKeys)
+	case 'u':
+		t.d.upsertSQL(w, ts.qname, keys, nonKeys, rows)
 	default:
-		cols := append(append([]string(nil), keys...), nonKeys...)
-		b.WriteString("INSERT INTO ")
-		b.WriteString(ts.qname)
-		b.WriteString(" (")
-		b.WriteString(strings.Join(cols, ","))
-		b.WriteString(") VALUES ")
-		b.Grow(rows * (len(cols)*4 + 3))
-		tuples(len(cols))
-		if kind == 'u' {
-			t.d.upsertSuffix(&b, keys, nonKeys)
-		}
+		t.d.insertSQL(w, ts.qname, append(append([]string(nil), keys...), nonKeys...), rows)
 	}
-	s := b.String()
+	s := w.String()
 	if len(sh.sql) > 64 {
 		clear(sh.sql)
 	}
 	sh.sql[k] = s
 	return s
-}
-
-// maxBytesFor bounds a MySQL statement under max_allowed_packet (the driver
-// interpolates parameters client-side); PostgreSQL needs no byte bound.
-func maxBytesFor(flavor jdbc.Flavor, maxPacket int) int {
-	if flavor != jdbc.MySQL {
-		return 0
-	}
-	return maxPacket / 2
 }
