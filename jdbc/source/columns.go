@@ -3,7 +3,6 @@ package source
 import (
 	"database/sql"
 	"fmt"
-	"github.com/tributary-cdc/tributary/jdbc"
 	"log/slog"
 	"math"
 	"strconv"
@@ -50,7 +49,7 @@ type colDesc struct {
 // Confluent's dialects do from ResultSetMetaData (spec §1.7). nullable
 // gives catalog nullability by column name when the driver does not report
 // it (PostgreSQL); nil means unknown (optional).
-func resultColumns(flavor jdbc.Flavor, cts []*sql.ColumnType, numericMapping, granularity string, nullable map[string]bool, log *slog.Logger) []colDesc {
+func resultColumns(d flavorSQL, cts []*sql.ColumnType, numericMapping, granularity string, nullable map[string]bool, log *slog.Logger) []colDesc {
 	out := make([]colDesc, len(cts))
 	for i, ct := range cts {
 		c := colDesc{Name: ct.Name(), DBType: strings.ToUpper(ct.DatabaseTypeName())}
@@ -62,11 +61,7 @@ func resultColumns(flavor jdbc.Flavor, cts []*sql.ColumnType, numericMapping, gr
 			c.Optional = true
 		}
 		prec, scale, hasDec := ct.DecimalSize()
-		if flavor == jdbc.MySQL {
-			c.mysqlKind(prec, scale, hasDec)
-		} else {
-			c.postgresKind(prec, scale, hasDec, numericMapping)
-		}
+		d.kind(&c, prec, scale, hasDec, numericMapping)
 		if c.Kind == kSkip {
 			if log != nil {
 				log.Warn("JDBC source: column type not supported, column skipped", "column", c.Name, "type", c.DBType)
@@ -76,81 +71,6 @@ func resultColumns(flavor jdbc.Flavor, cts []*sql.ColumnType, numericMapping, gr
 		out[i] = c
 	}
 	return out
-}
-
-func (c *colDesc) mysqlKind(prec, scale int64, hasDec bool) {
-	t := c.DBType
-	unsigned := strings.HasPrefix(t, "UNSIGNED ")
-	t = strings.TrimPrefix(t, "UNSIGNED ")
-	switch t {
-	case "TINYINT":
-		c.Kind = pick(unsigned, kInt16, kInt8)
-	case "SMALLINT":
-		c.Kind = pick(unsigned, kInt32, kInt16)
-	case "MEDIUMINT", "INT", "INTEGER":
-		c.Kind = pick(unsigned, kInt64, kInt32)
-	case "BIGINT":
-		c.Kind = kInt64
-	case "BIT":
-		c.Kind = kInt8
-	case "FLOAT":
-		c.Kind = kFloat32
-	case "DOUBLE", "REAL":
-		c.Kind = kFloat64
-	case "DECIMAL", "NUMERIC":
-		// Connector/J reports DECIMAL, which numeric.mapping leaves alone.
-		c.Kind, c.Scale = kDecimal, int32(scale)
-		c.setPrecision(prec, hasDec)
-	case "CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "ENUM", "SET", "JSON":
-		c.Kind = kString
-	case "BINARY", "VARBINARY", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB", "GEOMETRY", "VECTOR":
-		c.Kind = kBytes
-	case "DATE", "YEAR":
-		c.Kind, c.zoneLess = kDate, true
-	case "TIME":
-		c.Kind, c.zoneLess = kTime, true
-	case "DATETIME", "TIMESTAMP":
-		c.Kind, c.zoneLess = kTimestamp, true
-	default:
-		c.Kind = kSkip
-	}
-}
-
-func (c *colDesc) postgresKind(prec, scale int64, hasDec bool, mapping string) {
-	switch c.DBType {
-	case "INT2":
-		c.Kind = kInt16
-	case "INT4":
-		c.Kind = kInt32
-	case "INT8", "OID":
-		c.Kind = kInt64
-	case "FLOAT4":
-		c.Kind = kFloat32
-	case "FLOAT8":
-		c.Kind = kFloat64
-	case "BOOL", "BIT":
-		c.Kind = kBool
-	case "NUMERIC":
-		// typmod -1 (NUMERIC without precision) reads as 65535/65531.
-		if !hasDec || prec > 1000 {
-			prec, scale = 0, 0
-		}
-		c.numericKind(prec, scale, mapping)
-	case "TEXT", "VARCHAR", "BPCHAR", "CHAR", "NAME", "JSON", "JSONB", "UUID", "XML", "CITEXT":
-		c.Kind = kString
-	case "BYTEA":
-		c.Kind = kBytes
-	case "DATE":
-		c.Kind, c.zoneLess = kDate, true
-	case "TIME", "TIMETZ":
-		c.Kind, c.zoneLess = kTime, true
-	case "TIMESTAMP":
-		c.Kind, c.zoneLess = kTimestamp, true
-	case "TIMESTAMPTZ":
-		c.Kind = kTimestamp
-	default:
-		c.Kind = kSkip
-	}
 }
 
 // numericKind applies numeric.mapping to NUMERIC(p,s) (spec §1.7). p = 0

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/tributary-cdc/tributary/jdbc"
 	"strings"
 	"time"
 
@@ -83,7 +82,7 @@ func (q *querier) name() string {
 	if q.table.Name == "" {
 		return "query"
 	}
-	return q.table.FQN()
+	return q.table.String()
 }
 
 func (q *querier) usesInc() bool {
@@ -300,11 +299,11 @@ func (q *querier) windowEnd(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	end := now.Add(-t.cfg.delay)
-	if t.d.flavor == jdbc.MySQL {
-		// A statement takes NOW() when it starts, but InnoDB lists its
-		// transaction only from its first row access: never read the last
-		// second.
-		if b := now.Add(-mysqlTrxSlack); b.Before(end) {
+	if slack := t.d.trxSlack(); slack > 0 {
+		// A statement may take its clock before its transaction shows
+		// (MySQL/MariaDB: InnoDB lists it only from its first row access):
+		// never read the last slack.
+		if b := now.Add(-slack); b.Before(end) {
 			end = b
 		}
 	}
@@ -335,11 +334,8 @@ func (q *querier) stepSafeWindow(ctx context.Context) error {
 	}
 	// An entry is final once no transaction that began before its read is
 	// open. On MySQL/MariaDB a transaction is listed only from its first
-	// row access, so entries younger than mysqlTrxSlack wait.
-	limit := now
-	if q.task.d.flavor == jdbc.MySQL {
-		limit = now.Add(-mysqlTrxSlack)
-	}
+	// row access, so entries younger than its trxSlack wait.
+	limit := now.Add(-q.task.d.trxSlack())
 	for len(w.entries) > 0 && !w.entries[0].R.After(limit) && (oldest == nil || !w.entries[0].R.After(*oldest)) {
 		if w.entries[0].M > w.pending {
 			w.pending = w.entries[0].M
@@ -354,7 +350,7 @@ func (q *querier) stepSafeWindow(ctx context.Context) error {
 // and locates the tracking and key columns.
 func (q *querier) prepareColumns(cts []*sql.ColumnType) error {
 	t := q.task
-	cols := resultColumns(t.d.flavor, cts, t.cfg.numericMapping, t.cfg.granularity, q.nullable, t.log)
+	cols := resultColumns(t.d.sql, cts, t.cfg.numericMapping, t.cfg.granularity, q.nullable, t.log)
 	sig := signature(cols)
 	q.cols = cols
 	if len(q.raw) != len(cols) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -85,7 +84,7 @@ func (SourcePlugin) TaskConfigs(ctx context.Context, raw map[string]string, maxT
 		var names []string
 		if i < len(groups) {
 			for _, t := range groups[i] {
-				names = append(names, t.FQN())
+				names = append(names, t.String())
 			}
 		}
 		b, _ := json.Marshal(names)
@@ -125,9 +124,9 @@ func discoverTables(ctx context.Context, db *sqlx.DB, d dialect, c *sourceConfig
 	seen := map[string]string{}
 	for _, t := range out {
 		if prev, ok := seen[t.Name]; ok {
-			return nil, fmt.Errorf("table.whitelist: tables %s and %s share the name %q and would write to the same topic; narrow the table filter (catalog.pattern, schema.pattern, table.whitelist)", prev, t.FQN(), t.Name)
+			return nil, fmt.Errorf("table.whitelist: tables %s and %s share the name %q and would write to the same topic; narrow the table filter (catalog.pattern, schema.pattern, table.whitelist)", prev, t.String(), t.Name)
 		}
-		seen[t.Name] = t.FQN()
+		seen[t.Name] = t.String()
 	}
 	return out, nil
 }
@@ -136,7 +135,7 @@ func discoverTables(ctx context.Context, db *sqlx.DB, d dialect, c *sourceConfig
 // unquoted FQN, quoted FQN or bare name is named; include/exclude lists are
 // regular expressions over the FQN.
 func (c *sourceConfig) matches(d dialect, t tableID) bool {
-	names := []string{t.FQN(), dialect{flavor: d.flavor, quote: true}.table(t), t.Name}
+	names := []string{t.String(), d.quotedTable(t), t.Name}
 	listed := func(list []string) bool {
 		for _, l := range list {
 			for _, n := range names {
@@ -153,7 +152,7 @@ func (c *sourceConfig) matches(d dialect, t tableID) bool {
 	case len(c.blacklist) > 0:
 		return !listed(c.blacklist)
 	case len(c.include) > 0:
-		fqn := t.FQN()
+		fqn := t.String()
 		ok := false
 		for _, re := range c.include {
 			if re.MatchString(fqn) {
@@ -193,6 +192,3 @@ func groupTables(tables []tableID, n int) [][]tableID {
 	}
 	return groups
 }
-
-// describe is used in logs and errors.
-func (t tableID) String() string { return strings.TrimPrefix(t.FQN(), ".") }

@@ -2,21 +2,15 @@ package source
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tributary-cdc/tributary/connector"
@@ -118,7 +112,7 @@ func (t *SourceTask) refreshTables(ctx context.Context) error {
 			want[s] = true
 		}
 		for _, tb := range all {
-			if want[tb.FQN()] {
+			if want[tb.String()] {
 				mine = append(mine, tb)
 			}
 		}
@@ -133,7 +127,7 @@ func (t *SourceTask) refreshTables(ctx context.Context) error {
 	keep := map[string]bool{}
 	var order []string
 	for _, tb := range mine {
-		fqn := tb.FQN()
+		fqn := tb.String()
 		keep[fqn] = true
 		order = append(order, fqn)
 		if _, ok := t.queriers[fqn]; ok {
@@ -141,7 +135,7 @@ func (t *SourceTask) refreshTables(ctx context.Context) error {
 		}
 		q, err := t.newTableQuerier(ctx, tb)
 		if err != nil {
-			if isMissingTable(err) {
+			if t.d.missingTable(err) {
 				t.log.Info("JDBC source: table vanished while starting", "table", fqn)
 				continue
 			}
@@ -172,21 +166,21 @@ func (t *SourceTask) newTableQuerier(ctx context.Context, tb tableID) (*querier,
 	if c.mode == ModeBulk {
 		q.partition = map[string]any{"table": tb.Name}
 	} else {
-		q.partition = map[string]any{"protocol": "1", "table": tb.FQN()}
+		q.partition = map[string]any{"protocol": "1", "table": tb.String()}
 	}
 	cols, err := t.d.columns(ctx, t.db, tb)
 	if err != nil {
 		return nil, err
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s: %w", tb.FQN(), errTableMissing)
+		return nil, fmt.Errorf("table %s: %w", tb.String(), errTableMissing)
 	}
 	q.nullable = map[string]bool{}
 	for _, ci := range cols {
 		q.nullable[ci.Name] = ci.Nullable
 	}
 	q.incCol, q.tsCols = c.incColumn, c.tsColumns
-	fqn := tb.FQN()
+	fqn := tb.String()
 	if len(c.incMapping) > 0 {
 		m, err := matchMapping(c.incMapping, fqn, "incrementing.column.mapping")
 		if err != nil {
@@ -424,7 +418,7 @@ func (t *SourceTask) nextRun() time.Time {
 // a transient error is retried (query.retry.attempts) after a backoff, and
 // anything else fails the task.
 func (t *SourceTask) queryFailed(ctx context.Context, q *querier, err error) error {
-	if q.table.Name != "" && isMissingTable(err) {
+	if q.table.Name != "" && t.d.missingTable(err) {
 		t.log.Info("JDBC source: table dropped; stopped polling it", "table", q.name(), "err", err)
 		t.mu.Lock()
 		delete(t.queriers, q.name())
@@ -432,7 +426,7 @@ func (t *SourceTask) queryFailed(ctx context.Context, q *querier, err error) err
 		t.lastList = time.Time{} // re-list on the next poll
 		return nil
 	}
-	if !isTransient(err) {
+	if !t.d.transient(err) {
 		return fmt.Errorf("JDBC source %s: %w", q.name(), err)
 	}
 	q.failures++
@@ -446,47 +440,6 @@ func (t *SourceTask) queryFailed(ctx context.Context, q *querier, err error) err
 }
 
 var errTableMissing = errors.New("table does not exist")
-
-func isMissingTable(err error) bool {
-	if errors.Is(err, errTableMissing) {
-		return true
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1051) {
-		return true
-	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "42P01"
-}
-
-var transientMySQL = map[uint16]bool{1205: true, 1213: true, 1040: true, 1053: true, 2006: true, 2013: true, 1927: true, 1317: true}
-
-// isTransient reports whether an error is worth retrying: lost
-// connections, deadlocks, lock timeouts, server shutdowns.
-func isTransient(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return transientMySQL[me.Number]
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03" || pe.Code == "53300"
-	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
-		return true
-	}
-	s := err.Error()
-	return connRefused.MatchString(s)
-}
-
-var connRefused = regexp.MustCompile(`(?i)connection refused|broken pipe|connection reset|closed network connection|conn closed|bad connection|unexpected EOF|server closed`)
 
 // Commit is a no-op: offsets are carried by the records and stored by the
 // runtime; the database needs no acknowledgement.

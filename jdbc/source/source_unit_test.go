@@ -81,7 +81,11 @@ func TestBuildSQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		task := &SourceTask{cfg: c, d: dialect{flavor: flavor, quote: c.quote}}
+		d, err := newDialect(flavor, c.quote, c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task := &SourceTask{cfg: c, d: d}
 		q := &querier{task: task, table: tableID{Schema: "public", Name: "orders"}, mode: mode, incCol: "id", tsCols: c.tsColumns}
 		if flavor == jdbc.MySQL {
 			q.table = tableID{Catalog: "shop", Name: "orders"}
