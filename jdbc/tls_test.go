@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -190,6 +191,50 @@ func TestURLTLSErrors(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "sekrit-pw") {
 			t.Errorf("%s: password in the error: %v", c.url, err)
+		}
+	}
+}
+
+// TestPreferredFallbackLogged: an explicit PREFERRED (MySQL) or prefer
+// (PostgreSQL) against a server without TLS connects in plaintext and says
+// so in the log; a mode that requires TLS fails.
+func TestPreferredFallbackLogged(t *testing.T) {
+	ctx := context.Background()
+	my, err := harness.StartMariaDB(ctx, harness.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer my.Close()
+	pg, err := harness.StartPostgres(ctx, harness.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for _, c := range []struct{ url, required string }{
+		{fmt.Sprintf("jdbc:mysql://127.0.0.1:%d/mysql?user=root&sslMode=PREFERRED", my.Port), fmt.Sprintf("jdbc:mysql://127.0.0.1:%d/mysql?user=root&sslMode=REQUIRED", my.Port)},
+		{fmt.Sprintf("jdbc:postgresql://127.0.0.1:%d/postgres?user=postgres&sslmode=prefer", pg.Port), fmt.Sprintf("jdbc:postgresql://127.0.0.1:%d/postgres?user=postgres&sslmode=require", pg.Port)},
+	} {
+		conn, err := ParseURL(c.url, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		conn.Log = slog.New(slog.NewTextHandler(&buf, nil))
+		db, err := conn.Open(ctx, 1, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		db.Close()
+		if !strings.Contains(buf.String(), "plaintext") {
+			t.Errorf("%s: no plaintext warning in the log: %q", c.url, buf.String())
+		}
+		conn, err = ParseURL(c.required, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db, err := conn.Open(ctx, 1, 0); err == nil {
+			db.Close()
+			t.Errorf("%s: connected to a server without TLS", c.required)
 		}
 	}
 }

@@ -97,6 +97,7 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	if err != nil {
 		return err
 	}
+	conn.Log = t.log
 	db, err := conn.Open(ctx, st.connAttempts, st.connBackoff)
 	if err != nil {
 		if tlsstore.IsCertificateError(err) {
