@@ -48,7 +48,7 @@ func Def() *config.Def {
 				return nil
 			}}
 	}
-	return config.NewDef().
+	return defineSigning(config.NewDef().
 		Define(config.Key{Name: KeyGroupID, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
 			Doc: "A unique string that identifies the Connect cluster group this worker belongs to."}).
 		Define(config.Key{Name: KeyConfigTopic, Type: config.String, Default: config.NoDefault, Importance: config.High, Validator: config.NonEmpty,
@@ -74,7 +74,7 @@ func Def() *config.Def {
 			Doc: "How long the work of a departed worker is held for it before it is given to the other workers."}).
 		Define(config.Key{Name: KeyConnectProtocol, Type: config.String, Default: "sessioned", Importance: config.Low,
 			Validator: config.OneOf("eager", "compatible", "sessioned"),
-			Doc:       "Accepted for compatibility; workers speak Connect's incremental cooperative protocol (compatible)."}).
+			Doc:       "Workers speak Connect's incremental cooperative protocol (compatible); sessioned (the default) also signs the internal worker-to-worker requests (inter.worker.*), eager and compatible do not."}).
 		Define(config.Key{Name: KeyAdvertisedListener, Type: config.String, Default: "http", Importance: config.Low,
 			Validator: config.OneOf("http", "HTTP", "https", "HTTPS"), Doc: "The protocol other workers use to reach this one (http or https; default: http when an http listener exists, else https)."}).
 		Define(config.Key{Name: KeyWorkerSyncTimeout, Type: config.Int, Default: 3000, Importance: config.Medium, Validator: config.AtLeast(1),
@@ -83,7 +83,7 @@ func Def() *config.Def {
 			Validator: config.OneOf("disabled", "preparing", "enabled"),
 			Doc: "enabled: each source task writes its records and their source offsets in one Kafka transaction of its own transactional ID " +
 				"(KIP-618), so a fenced old owner cannot add a record. preparing (Connect's upgrade step) and disabled: records are at-least-once; " +
-				"source offsets are written in per-task transactions either way (see the package doc)."})
+				"source offsets are written in per-task transactions either way (see the package doc)."}))
 }
 
 // Config is a parsed distributed worker config.
@@ -105,6 +105,9 @@ type Config struct {
 	RebalanceTimeout  time.Duration
 	ScheduledDelay    time.Duration
 	SyncTimeout       time.Duration
+
+	// Signing is the inter.worker.* keys (sessionkey.go).
+	Signing signingConfig
 }
 
 // ParseConfig parses a distributed worker's properties: the worker keys
@@ -147,6 +150,9 @@ func ParseConfig(raw map[string]string) (*Config, error) {
 		ScheduledDelay:    ms(v.Int(KeyScheduledDelay)),
 		SyncTimeout:       ms(v.Int(KeyWorkerSyncTimeout)),
 	}
+	sc, serrs := parseSigning(v, v.String(KeyConnectProtocol))
+	c.Signing = sc
+	errs = append(errs, serrs...)
 	if c.HeartbeatInterval >= c.SessionTimeout {
 		errs = append(errs, config.KeyError{Key: KeyHeartbeatInterval, Message: fmt.Sprintf(
 			"heartbeat.interval.ms (%d) must be lower than session.timeout.ms (%d)", c.HeartbeatInterval.Milliseconds(), c.SessionTimeout.Milliseconds())})

@@ -83,6 +83,8 @@ type configLog struct {
 	changed chan struct{}                        // closed and replaced on every applied batch
 	readErr error
 	closed  bool
+	// session is the latest session key read (sessionkey.go).
+	session *sessionKey
 
 	// restarts receives restart requests read from the topic (buffered;
 	// the herder drains it).
@@ -188,6 +190,8 @@ func (c *configLog) apply(r *kgo.Record) (restartRequest, bool) {
 	key := string(r.Key)
 	s := &c.snap
 	switch {
+	case key == keySessionKey:
+		c.applySessionKey(r)
 	case strings.HasPrefix(key, keyConnector):
 		name := key[len(keyConnector):]
 		if r.Value == nil {

@@ -194,8 +194,9 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	// before this worker started.
 	h.restartsFrom = h.configs.offset()
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.wg.Add(3)
+	h.wg.Add(4)
 	go func() { defer h.wg.Done(); h.member.run(h.ctx) }()
+	go func() { defer h.wg.Done(); h.rotateKeys(h.ctx) }()
 	go func() { defer h.wg.Done(); h.loop(h.ctx) }()
 	go func() { defer h.wg.Done(); h.restarts(h.ctx) }()
 	h.log.Info("distributed worker started", "url", h.url, "group.id", cfg.GroupID,

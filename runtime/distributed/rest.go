@@ -474,7 +474,7 @@ func (h *Herder) submitTaskConfigs(ctx context.Context, name string, _ map[strin
 	if err != nil {
 		return err
 	}
-	code, resp, err := h.call(ctx, http.MethodPost, leaderURL, "connectors/"+url.PathEscape(name)+"/tasks", url.Values{"forward": {"true"}}, body)
+	code, resp, err := h.call(h.signed(ctx, body), http.MethodPost, leaderURL, "connectors/"+url.PathEscape(name)+"/tasks", url.Values{"forward": {"true"}}, body)
 	if err != nil {
 		return err
 	}
@@ -500,6 +500,7 @@ func (h *Herder) call(ctx context.Context, method, base, path string, q url.Valu
 	if a, _ := ctx.Value(keyAuthorization).(string); a != "" {
 		req.Header.Set("Authorization", a)
 	}
+	setSignature(ctx, req)
 	resp, err := h.httpc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -534,6 +535,10 @@ func (h *Herder) Handler(api http.Handler) http.Handler {
 		}
 		if fwd == "false" {
 			r = r.WithContext(context.WithValue(r.Context(), keyLocal, true))
+		}
+		var ok bool
+		if r, ok = h.verifyInternal(w, r); !ok {
+			return
 		}
 		if r.Method == http.MethodPost && isTasksPath(r.URL.Path) {
 			h.serveTaskConfigs(w, r, fwd)
@@ -609,7 +614,7 @@ func (h *Herder) proxy(w http.ResponseWriter, r *http.Request, leaderURL string)
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	for _, k := range []string{"Content-Type", "Authorization"} {
+	for _, k := range []string{"Content-Type", "Authorization", HeaderSignature, HeaderSignatureAlgorithm} {
 		if v := r.Header.Get(k); v != "" {
 			req.Header.Set(k, v)
 		}
