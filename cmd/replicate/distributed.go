@@ -122,8 +122,9 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 		log.Info("REST API listening", "addr", l.Addr().String(), "listener", l.URL(), "url", h.URL(), "basic_auth", sec.Auth != nil)
 	}
 	sec.WarnIfExposed(log, lns)
-	if sec.Auth != nil {
-		log.Warn("basic authentication is on, but as in Connect the workers' internal POST /connectors/{name}/tasks passes without credentials, and Tributary does not sign it yet (KIP-507 inter.worker.* keys): keep the REST port reachable only from the workers and trusted clients")
+	if sec.Auth != nil && !cfg.SigningEnabled() {
+		log.Warn("basic authentication is on, but as in Connect the workers' internal requests (POST /connectors/{name}/tasks, PUT /connectors/{name}/fence) pass without credentials, and with connect.protocol=" +
+			raw[distributed.KeyConnectProtocol] + " they are not signed either (KIP-507 signing needs connect.protocol=sessioned, the default): keep the REST port reachable only from the workers and trusted clients")
 	}
 
 	select {

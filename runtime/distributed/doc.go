@@ -111,10 +111,18 @@
 // leader is known for 10 s, gets 409, as Connect answers during a
 // rebalance.
 //
+// The internal requests (POST /connectors/{name}/tasks, PUT
+// /connectors/{name}/fence) are signed as in Connect (KIP-507,
+// sessionkey.go): the leader keeps a session key in the config topic
+// (session-key), replaced after inter.worker.key.ttl.ms, and a worker
+// refuses an internal request whose X-Connect-Authorization is not the
+// HMAC of its body under that key, with Connect's statuses and messages.
+// Signing is on with connect.protocol=sessioned (the default).
+//
 // # Concurrency and shutdown
 //
-// A Herder owns three goroutines (group member, reconcile loop, restart
-// requests); Close stops every task (they commit their offsets and report
+// A Herder owns four goroutines (group member, reconcile loop, restart
+// requests, session key rotation); Close stops every task (they commit their offsets and report
 // UNASSIGNED), leaves the group so the others take over at once, and waits
 // for them. A worker killed without Close loses nothing either: its tasks
 // resume elsewhere from their committed offsets after the delay.

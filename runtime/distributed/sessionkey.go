@@ -122,6 +122,10 @@ func supportedMACs() string {
 	return strings.Join(names, ", ")
 }
 
+// SigningEnabled reports whether this worker signs its internal requests
+// and checks those it receives (connect.protocol=sessioned, the default).
+func (c *Config) SigningEnabled() bool { return c.Signing.Enabled }
+
 // signingConfig is the parsed inter.worker.* keys.
 type signingConfig struct {
 	// Enabled: internal requests are signed and checked (connect.protocol

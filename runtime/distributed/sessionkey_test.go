@@ -329,3 +329,49 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 func tlsRoots(roots *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: roots} }
+
+// TestCheckSignatureStates: before any session key is read a worker
+// answers 503 (Connect: still starting up); with connect.protocol
+// compatible or eager nothing is checked, as in Connect where only the
+// sessioned protocol signs.
+func TestCheckSignatureStates(t *testing.T) {
+	on := signingConfig{Enabled: true, KeyAlgorithm: "HmacSHA256", KeyBytes: 32, SignatureAlgorithm: "HmacSHA256", Verification: []string{"HmacSHA256"}}
+	h := &Herder{cfg: &Config{Signing: on}, configs: &configLog{}}
+	body := []byte(`[{"a":"b"}]`)
+	key := bytes.Repeat([]byte{7}, 32)
+	hdr := http.Header{}
+	hdr.Set(HeaderSignature, func() string { s, _ := sign("HmacSHA256", key, body); return s }())
+	hdr.Set(HeaderSignatureAlgorithm, "HmacSHA256")
+	if e := h.checkSignature(hdr, body); e == nil || e.code != 503 || e.msg != msgNoSessionKey {
+		t.Fatalf("no key yet: %v", e)
+	}
+	h.configs.session = &sessionKey{Key: key, Algorithm: "HmacSHA256", Created: time.Now().UnixMilli()}
+	if e := h.checkSignature(hdr, body); e != nil {
+		t.Fatalf("valid signature refused: %v", e)
+	}
+	if e := h.checkSignature(hdr, append(body, ' ')); e == nil || e.code != 403 {
+		t.Fatalf("changed body: %v", e)
+	}
+	h.cfg.Signing.Enabled = false
+	if e := h.checkSignature(http.Header{}, body); e != nil {
+		t.Fatalf("signing off: %v", e)
+	}
+	// The leader's rotation rule (Connect's checkForKeyRotation).
+	now := time.Now()
+	k := sessionKey{Key: key, Algorithm: "HmacSHA256", Created: now.Add(-time.Minute).UnixMilli()}
+	on.TTL = time.Hour
+	if r, exp := on.keyDue(k, true, now); r != "" || !exp.Equal(time.UnixMilli(k.Created).Add(time.Hour)) {
+		t.Errorf("fresh key due: %q %v", r, exp)
+	}
+	if r, _ := on.keyDue(k, false, now); r == "" {
+		t.Error("no key: not due")
+	}
+	on.TTL = 30 * time.Second
+	if r, _ := on.keyDue(k, true, now); r == "" {
+		t.Error("expired key: not due")
+	}
+	on.TTL, on.KeyBytes = time.Hour, 64
+	if r, _ := on.keyDue(k, true, now); r == "" {
+		t.Error("key of another size: not due")
+	}
+}
