@@ -23,6 +23,9 @@ heartbeat.interval.ms=3000
 rebalance.timeout.ms=60000
 scheduled.rebalance.max.delay.ms=30000
 connect.protocol=sessioned
+inter.worker.key.ttl.ms=600000
+inter.worker.signature.algorithm=HmacSHA512
+inter.worker.verification.algorithms=HmacSHA256,HmacSHA512
 `), 0o644)
 	var out, errb bytes.Buffer
 	if code := run([]string{"validate", good}, &out, &errb); code != 0 || strings.Contains(out.String(), "warning") {
@@ -34,12 +37,13 @@ group.id=c
 config.storage.topic=same
 offset.storage.topic=same
 session.timeout.ms=ten
+inter.worker.key.generation.algorithm=Blowfish
 `), 0o644)
 	out.Reset()
 	if code := run([]string{"validate", bad}, &out, &errb); code == 0 {
 		t.Fatal("bad distributed worker accepted")
 	}
-	for _, key := range []string{"status.storage.topic", "session.timeout.ms"} {
+	for _, key := range []string{"status.storage.topic", "session.timeout.ms", "inter.worker.key.generation.algorithm"} {
 		if !strings.Contains(out.String(), key) {
 			t.Errorf("validate output does not name %s:\n%s", key, out.String())
 		}
