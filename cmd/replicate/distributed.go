@@ -75,6 +75,9 @@ func runDistributed(ctx context.Context, log *slog.Logger, lvl *slog.LevelVar, w
 	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	sec, err := rest.ParseSecurity(raw, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", workerFile, err)

@@ -104,6 +104,9 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	RebalanceTimeout  time.Duration
 	ScheduledDelay    time.Duration
+	// Warnings are settings that work but weaken a guarantee; the worker
+	// logs them at start.
+	Warnings []string
 	SyncTimeout       time.Duration
 
 	// Signing is the inter.worker.* keys (sessionkey.go).
@@ -157,16 +160,20 @@ func ParseConfig(raw map[string]string) (*Config, error) {
 		errs = append(errs, config.KeyError{Key: KeyHeartbeatInterval, Message: fmt.Sprintf(
 			"heartbeat.interval.ms (%d) must be lower than session.timeout.ms (%d)", c.HeartbeatInterval.Milliseconds(), c.SessionTimeout.Milliseconds())})
 	}
-	// The lease (see the package doc) holds only if a worker cut off from
-	// the group coordinator has stopped its tasks before the others may
-	// start them: it begins stopping when the coordinator may drop it, and
-	// the others start its work no earlier than the delay after that.
+	// The lease (see the package doc) is tightest when a worker cut off
+	// from the group coordinator has finished stopping its tasks before the
+	// others may start them: it begins stopping when the coordinator may
+	// drop it, and the others start its work no earlier than the delay
+	// after that. Kafka Connect accepts any delay, and its configs (the
+	// common scheduled.rebalance.max.delay.ms=3000 with the default stop
+	// timeouts) must start unchanged, so a shorter delay is a warning: the
+	// tasks' lease check still keeps a cut-off worker from writing.
 	if stop := wc.ShutdownTimeout + wc.OffsetFlushTimeout; c.ScheduledDelay < stop {
-		errs = append(errs, config.KeyError{Key: KeyScheduledDelay, Message: fmt.Sprintf(
-			"scheduled.rebalance.max.delay.ms (%d) must be at least task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms (%d + %d): "+
-				"a worker cut off from the group coordinator takes that long to stop its tasks, and the other workers start them after the delay; "+
-				"raise the delay or lower the stop timeouts",
-			c.ScheduledDelay.Milliseconds(), wc.ShutdownTimeout.Milliseconds(), wc.OffsetFlushTimeout.Milliseconds())})
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"scheduled.rebalance.max.delay.ms (%d) is below task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms (%d + %d): "+
+				"a worker cut off from the group coordinator may still be stopping its tasks when the others start them "+
+				"(its tasks write nothing once its lease ended, but a slow stop can overlap); raise the delay or lower the stop timeouts",
+			c.ScheduledDelay.Milliseconds(), wc.ShutdownTimeout.Milliseconds(), wc.OffsetFlushTimeout.Milliseconds()))
 	}
 	topics := map[string]string{}
 	for _, k := range []string{KeyConfigTopic, KeyOffsetTopic, KeyStatusTopic} {
