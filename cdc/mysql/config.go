@@ -115,7 +115,7 @@ func newConfigDef() *config.Def {
 	d.Define(config.Key{Name: KeyPassword, Type: config.Password, Default: "", Importance: config.High, Doc: "Password of database.user."})
 	long(KeyServerID, 0, 0, "Numeric id this connector uses when it joins the replication stream as a replica; unique among the server's replicas. 0 derives a stable id in 5400..6399 from topic.prefix.")
 	str(KeySSLMode, "preferred", config.Medium, "TLS to the server, for the SQL connections and the binlog stream alike: disabled; preferred (TLS without certificate checks when the server offers it, else plaintext, which is logged); required (TLS without certificate checks); verify_ca (TLS, the server's chain checked against database.ssl.truststore or the system roots); verify_identity (verify_ca plus the host name).",
-		config.OneOf("disabled", "preferred", "required", "verify_ca", "verify_identity"))
+		config.OneOf("disabled", "preferred", "required", "verify_ca", "verify_identity", "disable", "trust", "verify-ca", "verify-full"))
 	str(KeySSLKeystore, "", config.Low, "Key store with the client's key and certificate (mTLS): JKS, PKCS12 or a PEM file (unencrypted key and chain).", nil)
 	d.Define(config.Key{Name: KeySSLKeystorePassword, Type: config.Password, Default: "", Importance: config.Low, Doc: "Password of database.ssl.keystore (and of its key entry)."})
 	str(KeySSLTruststore, "", config.Low, "Trust store with the CA certificates that verify the server (verify_ca, verify_identity): JKS, PKCS12 or PEM; empty uses the system roots.", nil)
@@ -262,6 +262,7 @@ func parseSettings(raw map[string]string) (*settings, error) {
 			binary:  strings.ToLower(v.String(KeyBinaryMode)),
 		},
 	}
+	s.sslMode = sslMode(s.sslMode, raw)
 	if s.tls, err = tlsConfig(v, s.sslMode, s.host); err != nil {
 		return nil, err
 	}

@@ -1,11 +1,13 @@
 package mysql
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/connector/config"
@@ -58,13 +60,38 @@ func tlsConfig(v *config.Values, mode, host string) (*tls.Config, error) {
 	return tc, nil
 }
 
+// sslMode normalizes database.ssl.mode: Debezium's MariaDbConnector names
+// the modes as MariaDB's driver does (disable, trust, verify-ca,
+// verify-full; default disable), its MySqlConnector as Connector/J does
+// (default preferred). Both sets are accepted under either class.
+func sslMode(mode string, raw map[string]string) string {
+	if _, set := raw[KeySSLMode]; !set && strings.Contains(strings.ToLower(raw["connector.class"]), "mariadb") {
+		return "disabled"
+	}
+	switch mode {
+	case "disable":
+		return "disabled"
+	case "trust":
+		return "required"
+	case "verify-ca":
+		return "verify_ca"
+	case "verify-full":
+		return "verify_identity"
+	}
+	return mode
+}
+
 // storeType reads a PEM file as PEM and anything else as JKS/PKCS12
 // (Debezium has no store type key; Java reads JKS and PKCS12 alike).
 func storeType(path string) string {
-	if strings.HasSuffix(strings.ToLower(path), ".pem") || strings.HasSuffix(strings.ToLower(path), ".crt") {
+	if strings.TrimSpace(path) == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err == nil && bytes.Contains(b, []byte("-----BEGIN ")) {
 		return tlsstore.PEM
 	}
-	return ""
+	return "" // the loader reports an unreadable file naming the key
 }
 
 // checkTLS runs at start: with preferred it logs when the server offers no

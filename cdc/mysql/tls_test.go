@@ -148,3 +148,36 @@ func TestTLSPlainServer(t *testing.T) {
 		t.Errorf("required against a server without TLS: %v", err)
 	}
 }
+
+// TestSSLModeNames: Debezium's MariaDbConnector names the modes as the
+// MariaDB driver does (default disable), its MySqlConnector as Connector/J
+// (default preferred); both sets are read under either class.
+func TestSSLModeNames(t *testing.T) {
+	base := func(class string, kv ...string) map[string]string {
+		m := map[string]string{"connector.class": class, "database.hostname": "db", "database.user": "u", "topic.prefix": "p"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, c := range []struct {
+		cfg  map[string]string
+		want string
+	}{
+		{base(Class), "preferred"},
+		{base(MariaDBClass), "disabled"},
+		{base(MariaDBClass, "database.ssl.mode", "trust"), "required"},
+		{base(MariaDBClass, "database.ssl.mode", "verify-ca"), "verify_ca"},
+		{base(MariaDBClass, "database.ssl.mode", "verify-full"), "verify_identity"},
+		{base(Class, "database.ssl.mode", "verify_identity"), "verify_identity"},
+		{base(MariaDBClass, "database.ssl.mode", "disable"), "disabled"},
+	} {
+		s, err := parseSettings(c.cfg)
+		if err != nil {
+			t.Fatalf("%v: %v", c.cfg, err)
+		}
+		if s.sslMode != c.want || (s.tls == nil) != (c.want == "disabled") {
+			t.Errorf("%v: mode %s (tls %v), want %s", c.cfg, s.sslMode, s.tls != nil, c.want)
+		}
+	}
+}
