@@ -130,7 +130,8 @@ func TransactionBlock(id string, totalOrder, collectionOrder int64) *schema.Stru
 var (
 	TransactionKeySchema = schema.NewBuilder(schema.TypeStruct).Name("io.debezium.connector.common.TransactionMetadataKey").Version(1).
 				Field("id", schema.StringSchema).Build()
-	dataCollectionSchema = schema.NewBuilder(schema.TypeStruct).Name("event.collection").Version(1).
+	// Optional, as Debezium 3.6.1's (seen on the real connector).
+	dataCollectionSchema = schema.NewBuilder(schema.TypeStruct).Name("event.collection").Version(1).Optional().
 				Field("data_collection", schema.StringSchema).
 				Field("event_count", schema.Int64Schema).Build()
 	TransactionValueSchema = schema.NewBuilder(schema.TypeStruct).Name("io.debezium.connector.common.TransactionMetadataValue").Version(1).

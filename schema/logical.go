@@ -177,8 +177,14 @@ func DaysToDate(days int32) time.Time {
 	return time.UnixMilli(int64(days) * msPerDay).UTC()
 }
 
-// TimeToMillis returns milliseconds since midnight for a Time value.
+// TimeToMillis returns milliseconds since midnight for a Time value. A
+// value on 1970-01-01 or exactly 1970-01-02T00:00Z (PostgreSQL's
+// '24:00:00') is its epoch milliseconds, 0 to 86400000, as Connect's
+// Time.fromLogical gives them; other dates keep their time of day.
 func TimeToMillis(t time.Time) int32 {
+	if ms := t.UnixMilli(); ms >= 0 && ms <= msPerDay {
+		return int32(ms)
+	}
 	t = t.UTC()
 	return int32(t.Hour()*3600000 + t.Minute()*60000 + t.Second()*1000 + t.Nanosecond()/1e6)
 }

@@ -552,7 +552,9 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 			return fatal(err)
 		}
 		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, val, nil, src, r.count(tbl), now)))
-		if r.s.tombstones && key != nil {
+		// As Debezium 3.6.1: every delete gets its tombstone, with a
+		// null key for a table without one.
+		if r.s.tombstones {
 			recs = append(recs, mk(key, nil))
 		}
 	case cdc.OpUpdate:

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -208,5 +209,14 @@ func publishedTables(ctx context.Context, conn querier, pub string, f *filters) 
 			out = append(out, t)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Debezium 3.6.1 snapshots the tables in the order of
+	// table.include.list (by the first entry each matches), by name
+	// within an entry.
+	sort.SliceStable(out, func(i, j int) bool {
+		return f.tableRank(out[i].schema, out[i].name) < f.tableRank(out[j].schema, out[j].name)
+	})
+	return out, nil
 }

@@ -64,6 +64,18 @@ func anyMatch(res []*regexp.Regexp, s string) bool {
 }
 
 // table reports whether schema.table is captured.
+// tableRank is the index of the first table.include.list entry that
+// matches schema.table (0 without an include list).
+func (f *filters) tableRank(schema, table string) int {
+	id := schema + "." + table
+	for i, re := range f.tableIn {
+		if re.MatchString(id) {
+			return i
+		}
+	}
+	return len(f.tableIn)
+}
+
 func (f *filters) table(schema, table string) bool {
 	if systemSchemas[schema] || strings.HasPrefix(schema, "pg_temp") || strings.HasPrefix(schema, "pg_toast") {
 		return false

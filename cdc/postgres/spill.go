@@ -84,7 +84,7 @@ func (st *streamer) streamAbort(xid, subxid uint32) {
 func (st *streamer) streamCommit(ctx context.Context, m *pglogrepl.StreamCommitMessageV2) error {
 	sp := st.spills[m.Xid]
 	delete(st.spills, m.Xid)
-	if err := st.begin(ctx, m.Xid, m.CommitLSN, m.CommitTime); err != nil {
+	if err := st.begin(ctx, m.Xid, m.CommitLSN, 0, m.CommitTime); err != nil {
 		return err
 	}
 	if sp != nil {

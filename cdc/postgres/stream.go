@@ -416,7 +416,7 @@ func (st *streamer) dispatch(ctx context.Context, lsn pglogrepl.LSN, msg pglogre
 	case *pglogrepl.RelationMessage:
 		return st.relation(ctx, m)
 	case *pglogrepl.BeginMessage:
-		return st.begin(ctx, m.Xid, m.FinalLSN, m.CommitTime)
+		return st.begin(ctx, m.Xid, m.FinalLSN, lsn, m.CommitTime)
 	case *pglogrepl.CommitMessage:
 		return st.commit(ctx, m.CommitLSN, m.TransactionEndLSN, m.CommitTime)
 	case *pglogrepl.TruncateMessageV2:
@@ -520,7 +520,10 @@ func (st *streamer) catalogType(ctx context.Context, oid uint32) (*pgType, error
 	return st.types.get(ctx, st.cat, oid)
 }
 
-func (st *streamer) begin(_ context.Context, xid uint32, final pglogrepl.LSN, ts time.Time) error {
+// begin starts transaction xid committing at final; at is the BEGIN
+// message's WAL position (0 for a streamed transaction replayed at its
+// commit).
+func (st *streamer) begin(_ context.Context, xid uint32, final, at pglogrepl.LSN, ts time.Time) error {
 	st.inTx = true
 	ns := ts.UnixNano()
 	st.tx = txState{xid: xid, commit: final, ts: ts,
@@ -530,7 +533,12 @@ func (st *streamer) begin(_ context.Context, xid uint32, final pglogrepl.LSN, ts
 	}
 	st.tx.skipping = st.skip != nil && st.skip.commit == final
 	if st.s.txMetadata {
-		st.tx.id = fmt.Sprintf("%d:%d", xid, uint64(final))
+		// Debezium's transaction id is "<xid>:<lsn>" at the BEGIN message
+		// (the END event's at the COMMIT message, see commit).
+		if at == 0 {
+			at = final
+		}
+		st.tx.id = fmt.Sprintf("%d:%d", xid, uint64(at))
 		st.tx.perColl = map[string]int64{}
 	}
 	return nil
@@ -564,7 +572,7 @@ func (st *streamer) commit(ctx context.Context, commitLSN, end pglogrepl.LSN, ts
 		for _, c := range st.tx.order {
 			counts = append(counts, cdc.CollectionCount{Collection: c, Count: st.tx.perColl[c]})
 		}
-		k, v := cdc.TransactionEnd(st.tx.id, ts, counts)
+		k, v := cdc.TransactionEnd(fmt.Sprintf("%d:%d", st.tx.xid, uint64(end)), ts, counts)
 		if err := st.q.push(ctx, txRecord(st.s, k, v, st.part, pos.offset("COMMIT"), time.Now())); err != nil {
 			return err
 		}
@@ -813,7 +821,9 @@ func (st *streamer) delete(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	}
 	now := time.Now()
 	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)}
-	if st.s.tombstones && key != nil {
+	// As Debezium 3.6.1: every delete gets its tombstone, with a null key
+	// for a table without one.
+	if st.s.tombstones {
 		recs = append(recs, tombstone(t, key, st.part, nil, now))
 	}
 	return st.push(ctx, pos, "DELETE", recs...)
