@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -151,12 +152,15 @@ func (d dialect) missingTable(err error) bool {
 // deadlocks, lock timeouts, server shutdowns (jdbc.Dialect.Classify).
 func (d dialect) transient(err error) bool { return d.sql.Classify(err) == jdbc.ErrTransient }
 
-// openSource opens the source database with the session settings.
-func openSource(ctx context.Context, c *sourceConfig) (*sqlx.DB, dialect, error) {
+// openSource opens the source database with the session settings; log
+// (nil: slog.Default) gets the connection's warnings, such as a PREFERRED
+// TLS connection that fell back to plaintext.
+func openSource(ctx context.Context, c *sourceConfig, log *slog.Logger) (*sqlx.DB, dialect, error) {
 	conn, err := jdbc.ParseURL(c.url, c.user, c.pw)
 	if err != nil {
 		return nil, dialect{}, err
 	}
+	conn.Log = log
 	d, err := newDialect(conn.Flavor, c.quote, c.zone)
 	if err != nil {
 		return nil, d, err

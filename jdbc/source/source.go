@@ -61,7 +61,7 @@ func (SourcePlugin) TaskConfigs(ctx context.Context, raw map[string]string, maxT
 	if c.queryMode() {
 		return []map[string]string{copyConfig(raw)}, nil
 	}
-	db, d, err := openSource(ctx, c)
+	db, d, err := openSource(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (t *SourceTask) Start(ctx context.Context, cfg map[string]string, tc connec
 			t.static = nonEmpty(strings.Split(s, ","))
 		}
 	}
-	t.db, t.d, err = openSource(ctx, c)
+	t.db, t.d, err = openSource(ctx, c, t.log)
 	if err != nil {
 		return err
 	}
