@@ -17,13 +17,12 @@
 //   - FileStore: standalone mode (offset.storage.file.filename). Every Put
 //     rewrites the file through a temp file, fsync and rename, so a crash
 //     leaves either the old or the new file.
-//   - KafkaStore: distributed mode, a compacted topic (offset.storage.topic)
-//     in Kafka Connect's format: key ["<connector>",{<partition>}] and value
-//     {<offset>} as schemaless JSON; a null value (tombstone) deletes. An
-//     operator can read and write it with standard tools, and offsets written
-//     by Kafka Connect are read back.
 //
-// Both stores are durable before Put returns and safe for concurrent use.
+// Distributed mode keeps offsets in a compacted topic (offset.storage.topic,
+// Kafka Connect's format) through runtime/distributed's offset store, which
+// writes them in the task's transaction.
+//
+// The file store is durable before Put returns and safe for concurrent use.
 //
 // # Keys
 //

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -276,4 +277,33 @@ func writeAtomic(path string, records map[string]json.RawMessage) error {
 		d.Close()
 	}
 	return nil
+}
+
+// decodeRecords turns config topic records into connectors, sorted by name.
+func decodeRecords(records map[string][]byte) ([]Connector, error) {
+	names := map[string]bool{}
+	for key := range records {
+		if name, ok := strings.CutPrefix(key, connectorPrefix); ok {
+			names[name] = true
+		} else if name, ok := strings.CutPrefix(key, targetPrefix); ok {
+			names[name] = true
+		}
+	}
+	var out []Connector
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		c := Connector{Name: name, Target: TargetRunning}
+		var err error
+		if v, ok := records[ConnectorKey(name)]; ok {
+			if c.Config, err = DecodeConfig(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", ConnectorKey(name), err)
+			}
+		}
+		if v, ok := records[TargetKey(name)]; ok {
+			if c.Target, err = DecodeTarget(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", TargetKey(name), err)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

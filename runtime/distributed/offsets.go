@@ -28,7 +28,7 @@ var ErrFenced = runtime.ErrFenced
 const txnTimeout = 10 * time.Second
 
 // offsetStore keeps source offsets in offset.storage.topic in Connect's
-// format (offsets.Key / offsets.EncodeOffset), like offsets.KafkaStore, with
+// format (offsets.Key / offsets.EncodeOffset), with
 // one difference that makes it the fence between an old and a new owner of
 // a task: every source task writes its offsets through a transactional
 // producer whose transactional ID is the task's
