@@ -550,7 +550,24 @@ func (m *mapper) array(t *pgType, typmod int32) (mapping, error) {
 		}
 		return out, nil
 	}}
-	if em.toast != nil {
+	switch {
+	case t.elem.name == "int4" || t.elem.name == "int8":
+		// Debezium 3.6 (UnchangedToastedPlaceholder): an unchanged
+		// TOASTed integer[] or bigint[] is the placeholder's bytes, each
+		// as a (signed) Integer or Long.
+		long := t.elem.name == "int8"
+		mp.toast = func() any {
+			out := make([]any, len(m.placeholderBytes))
+			for i, b := range m.placeholderBytes {
+				if long {
+					out[i] = int64(int8(b))
+				} else {
+					out[i] = int32(int8(b))
+				}
+			}
+			return out
+		}
+	case em.toast != nil:
 		mp.toast = func() any { return []any{em.toast()} }
 	}
 	return mp, nil

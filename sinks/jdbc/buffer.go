@@ -461,13 +461,20 @@ func (t *Task) buildOp(sh *shape, kind opKind, r *schema.Record, n *normalized) 
 // Debezium's unavailable-value placeholder: strings and bytes, and arrays of
 // them, for which Debezium's PostgreSQL connector (and cdc/postgres) send a
 // one-element array holding the placeholder (text[], varchar[], uuid[],
-// bytea[]…).
+// bytea[]…), and integer[]/bigint[], for which they send the placeholder's
+// bytes as numbers.
 func mayHoldPlaceholder(s *schema.Schema) bool {
 	switch s.Type {
 	case schema.TypeString, schema.TypeBytes:
 		return true
 	case schema.TypeArray:
-		return s.ValueSchema != nil && (s.ValueSchema.Type == schema.TypeString || s.ValueSchema.Type == schema.TypeBytes)
+		if s.ValueSchema == nil {
+			return false
+		}
+		switch s.ValueSchema.Type {
+		case schema.TypeString, schema.TypeBytes, schema.TypeInt32, schema.TypeInt64:
+			return true
+		}
 	}
 	return false
 }
@@ -479,6 +486,9 @@ func (t *Task) isPlaceholder(v any) bool {
 	case []byte:
 		return bytes.Equal(x, t.st.placeholderBytes)
 	case []any:
+		if len(x) > 1 || (len(x) == 1 && isInteger(x[0])) {
+			return isBytesAsNumbers(x, t.st.placeholderBytes)
+		}
 		if len(x) != 1 {
 			return false
 		}
@@ -490,6 +500,38 @@ func (t *Task) isPlaceholder(v any) bool {
 		}
 	}
 	return false
+}
+
+// isInteger reports whether v is a Connect int32 or int64.
+func isInteger(v any) bool {
+	switch v.(type) {
+	case int32, int64:
+		return true
+	}
+	return false
+}
+
+// isBytesAsNumbers reports whether x holds exactly b, byte by byte as
+// signed numbers: Debezium's unchanged TOASTed integer[]/bigint[].
+func isBytesAsNumbers(x []any, b []byte) bool {
+	if len(x) != len(b) || len(b) == 0 {
+		return false
+	}
+	for i, e := range x {
+		var n int64
+		switch v := e.(type) {
+		case int32:
+			n = int64(v)
+		case int64:
+			n = v
+		default:
+			return false
+		}
+		if n != int64(int8(b[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // encodeKey renders converted key values as a map key.
