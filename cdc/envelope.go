@@ -7,7 +7,9 @@
 package cdc
 
 import (
+	"sort"
 	"time"
+	"unicode/utf16"
 
 	"github.com/tributary-cdc/tributary/schema"
 )
@@ -158,6 +160,7 @@ func TransactionBegin(id string, ts time.Time) (*schema.Struct, *schema.Struct) 
 // TransactionEnd returns the key and value of an END event.
 func TransactionEnd(id string, ts time.Time, counts []CollectionCount) (*schema.Struct, *schema.Struct) {
 	var total int64
+	counts = javaHashMapOrder(counts)
 	cols := make([]any, len(counts))
 	for i, c := range counts {
 		total += c.Count
@@ -207,4 +210,33 @@ func SanitizeName(name string) string {
 		return name
 	}
 	return string(b)
+}
+
+// javaHashMapOrder returns counts (in first-seen order) in the order a
+// java.util.HashMap<String, Long> filled in that order iterates them:
+// Debezium 3.6.1 keeps the per-collection counts of a transaction in one
+// and writes the END event's data_collections from its entry set. Buckets
+// are (h ^ h>>>16) & (n-1) of String.hashCode over a table of n = 16
+// doubled while more than 3/4 full; entries of a bucket stay in insertion
+// order (HashMap's resize split keeps it).
+func javaHashMapOrder(counts []CollectionCount) []CollectionCount {
+	if len(counts) < 2 {
+		return counts
+	}
+	n := 16
+	for len(counts) > n*3/4 {
+		n *= 2
+	}
+	out := make([]CollectionCount, len(counts))
+	copy(out, counts)
+	bucket := func(s string) int {
+		var h int32
+		for _, u := range utf16.Encode([]rune(s)) {
+			h = 31*h + int32(u)
+		}
+		x := uint32(h)
+		return int((x ^ x>>16) & uint32(n-1))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return bucket(out[i].Collection) < bucket(out[j].Collection) })
+	return out
 }

@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +57,29 @@ func TestUUIDv7(t *testing.T) {
 	}
 	if uuidV7(at) == u {
 		t.Fatal("two run ids are equal")
+	}
+}
+
+// TestJavaHashMapOrder: the END event's data_collections come in the
+// order java.util.HashMap iterates them (Debezium keeps the counts in one);
+// the expected orders were printed by Java 17's HashMap for the same
+// insertions (14 keys: the table grows to 32 buckets).
+func TestJavaHashMapOrder(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"public.types,public.nokey", "public.nokey,public.types"},
+		{"public.types,public.nokey,db1.orders,db1.customers,inventory.products,s.t0,s.t1,s.t2,s.t3,s.t4,s.t5,s.t6,s.t7,s.t8",
+			"s.t0,public.nokey,s.t6,s.t5,s.t8,s.t7,public.types,db1.customers,s.t2,s.t1,inventory.products,s.t4,s.t3,db1.orders"},
+	} {
+		var counts []CollectionCount
+		for _, k := range strings.Split(c.in, ",") {
+			counts = append(counts, CollectionCount{Collection: k, Count: 1})
+		}
+		var got []string
+		for _, cc := range javaHashMapOrder(counts) {
+			got = append(got, cc.Collection)
+		}
+		if g := strings.Join(got, ","); g != c.want {
+			t.Errorf("order of %s:\n got %s\nwant %s", c.in, g, c.want)
+		}
 	}
 }

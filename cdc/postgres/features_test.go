@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,7 +116,9 @@ func TestTransactionMetadata(t *testing.T) {
 	wantOrder := [][2]int64{{1, 1}, {2, 1}, {3, 2}}
 	for i, r := range recs[1:4] {
 		tb := r.Value.(*schema.Struct).Get("transaction").(*schema.Struct)
-		if tb.Get("id") != id || tb.Get("total_order") != wantOrder[i][0] || tb.Get("data_collection_order") != wantOrder[i][1] {
+		// A data event's id is "<xid>:<its own lsn>", as Debezium's.
+		evID := fmt.Sprintf("%s:%d", xid, r.Value.(*schema.Struct).Get("source").(*schema.Struct).Get("lsn"))
+		if tb.Get("id") != evID || tb.Get("total_order") != wantOrder[i][0] || tb.Get("data_collection_order") != wantOrder[i][1] {
 			t.Errorf("event %d transaction block %v", i, tb.Values)
 		}
 	}

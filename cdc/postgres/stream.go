@@ -637,7 +637,7 @@ func (st *streamer) offset(p position, msgType string) map[string]any {
 }
 
 // txBlock counts the event and returns its transaction block.
-func (st *streamer) txBlock(t *table) *schema.Struct {
+func (st *streamer) txBlock(t *table, lsn pglogrepl.LSN) *schema.Struct {
 	if !st.s.txMetadata {
 		return nil
 	}
@@ -646,7 +646,10 @@ func (st *streamer) txBlock(t *table) *schema.Struct {
 		st.tx.order = append(st.tx.order, t.id)
 	}
 	st.tx.perColl[t.id]++
-	return cdc.TransactionBlock(st.tx.id, st.tx.total, st.tx.perColl[t.id])
+	// Debezium 3.6.1 forms the id from the position of the moment: in
+	// a data event it is "<xid>:<the event's lsn>" (BEGIN and END carry
+	// theirs), so it changes within a transaction.
+	return cdc.TransactionBlock(fmt.Sprintf("%d:%d", st.tx.xid, uint64(lsn)), st.tx.total, st.tx.perColl[t.id])
 }
 
 // push queues the records of one change. All but the last carry an offset
@@ -738,7 +741,7 @@ func (st *streamer) insert(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 		return err
 	}
 	now := time.Now()
-	env := envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t), now)
+	env := envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t, lsn), now)
 	return st.push(ctx, pos, "INSERT", dataRecord(t, key, env, st.part, nil, now))
 }
 
@@ -778,7 +781,7 @@ func (st *streamer) update(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	if st.s.skip["u"] {
 		return nil
 	}
-	env := envelope(t.envelope, opUpdate, before, after, st.source(t, lsn), st.txBlock(t), now)
+	env := envelope(t.envelope, opUpdate, before, after, st.source(t, lsn), st.txBlock(t, lsn), now)
 	return st.push(ctx, pos, "UPDATE", dataRecord(t, key, env, st.part, nil, now))
 }
 
@@ -788,7 +791,7 @@ func (st *streamer) update(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, before, after, oldKey, newKey *schema.Struct, now time.Time) error {
 	var recs []schema.Record
 	if !st.s.skip["d"] {
-		del := dataRecord(t, oldKey, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
+		del := dataRecord(t, oldKey, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t, lsn), now), st.part, nil, now)
 		del.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(newKey)}}
 		recs = append(recs, del)
 		if st.s.tombstones && oldKey != nil {
@@ -799,7 +802,7 @@ func (st *streamer) keyChange(ctx context.Context, t *table, lsn pglogrepl.LSN, 
 		}
 	}
 	if !st.s.skip["c"] {
-		cr := dataRecord(t, newKey, envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)
+		cr := dataRecord(t, newKey, envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t, lsn), now), st.part, nil, now)
 		cr.Headers = []schema.Header{{Key: cdc.HeaderOldKey, Value: keyJSON(oldKey)}}
 		recs = append(recs, cr)
 	}
@@ -820,7 +823,7 @@ func (st *streamer) delete(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 		return err
 	}
 	now := time.Now()
-	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t), now), st.part, nil, now)}
+	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t, lsn), now), st.part, nil, now)}
 	// As Debezium 3.6.1: every delete gets its tombstone, with a null key
 	// for a table without one.
 	if st.s.tombstones {
@@ -844,7 +847,7 @@ func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, m *pglogrep
 		if !captured {
 			continue
 		}
-		env := envelope(t.envelope, opTruncate, nil, nil, st.source(t, lsn), st.txBlock(t), now)
+		env := envelope(t.envelope, opTruncate, nil, nil, st.source(t, lsn), st.txBlock(t, lsn), now)
 		recs = append(recs, schema.Record{Topic: t.topic, Partition: -1, ValueSchema: t.envelope, Value: env,
 			Timestamp: now, SourcePartition: st.part})
 	}

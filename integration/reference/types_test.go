@@ -278,7 +278,7 @@ var pgVariants = []pgVariant{
 		"hstore.handling.mode": "map", "binary.handling.mode": "base64", "unavailable.value.placeholder": "__toast"}},
 	{"pgx", "FULL", map[string]string{
 		"decimal.handling.mode": "double", "time.precision.mode": "adaptive_time_microseconds", "binary.handling.mode": "hex",
-		"provide.transaction.metadata": "true", "tombstones.on.delete": "false"}},
+		"provide.transaction.metadata": "true", "tombstones.on.delete": "false", "skipped.operations": "none"}},
 }
 
 func postgresMatrix(t *testing.T, b *harness.Broker, dbz, trib *rest, v pgVariant) {
@@ -323,9 +323,28 @@ func postgresMatrix(t *testing.T, b *harness.Broker, dbz, trib *rest, v pgVarian
 				// Dates before the common era, streamed (row 3 has one in the snapshot).
 				"INSERT INTO types (id, c_date, c_ts, c_tstz) VALUES (6, '0044-03-15 BC', '0044-03-15 10:11:12.5 BC', '0044-03-15 10:11:12.5+00 BC')",
 				"INSERT INTO nokey VALUES (3, 'three')", "UPDATE nokey SET b = 'uno' WHERE a = 1", "DELETE FROM nokey WHERE a = 2")
-			n := 1 + 2 + 1 + 2 + 1 // insert, 2 updates, delete, key change (delete, create), insert
+			// One transaction over both tables.
+			tx, err := conn.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"INSERT INTO types (id, c_text) VALUES (7, 'in a transaction')",
+				"UPDATE nokey SET b = 'tres' WHERE a = 3", "DELETE FROM types WHERE id = 6"} {
+				if _, err := tx.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			// A column added mid-stream (with a default), then used;
+			// and a TRUNCATE (skipped.operations decides).
+			exec("ALTER TABLE types ADD COLUMN c_added int DEFAULT 5",
+				"INSERT INTO types (id, c_added) VALUES (8, 9)", "UPDATE types SET c_added = 10, c_int = 1 WHERE id = 1",
+				"TRUNCATE nokey")
+			n := 1 + 2 + 1 + 2 + 1 + 2 + 2 // insert, 2 updates, delete, key change (delete, create), insert, transaction, after DDL
 			if v.extra["tombstones.on.delete"] != "false" {
-				n += 2 // the deletes' tombstones
+				n += 3 // the deletes' tombstones
 			}
 			return n
 		})
