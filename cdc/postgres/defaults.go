@@ -3,6 +3,8 @@ package postgres
 import (
 	"regexp"
 	"strings"
+
+	"github.com/tributary-cdc/tributary/schema"
 )
 
 // columnDefault turns a column default, as pg_get_expr prints it, into the
@@ -27,6 +29,48 @@ func columnDefault(expr string, m mapping) (any, bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// nowFunctions are the default expressions of the current time that
+// Debezium reads as the epoch.
+var nowFunctions = map[string]bool{
+	"now()": true, "current_timestamp": true, "current_date": true, "current_time": true,
+	"localtimestamp": true, "localtime": true, "transaction_timestamp()": true,
+	"statement_timestamp()": true, "clock_timestamp()": true,
+}
+
+// epochText is the epoch (midnight) in the text format of a temporal
+// column, by the schema the column maps to.
+var epochText = map[string]string{
+	schema.DebeziumDate: "1970-01-01", schema.DateName: "1970-01-01",
+	schema.DebeziumTimestamp: "1970-01-01 00:00:00", schema.DebeziumMicroTimestamp: "1970-01-01 00:00:00",
+	schema.DebeziumNanoTimestamp: "1970-01-01 00:00:00", schema.TimestampName: "1970-01-01 00:00:00",
+	schema.DebeziumZonedTimestamp: "1970-01-01 00:00:00+00",
+	schema.DebeziumTime:           "00:00:00", schema.DebeziumMicroTime: "00:00:00", schema.TimeName: "00:00:00",
+	schema.DebeziumZonedTime: "00:00:00+00",
+}
+
+// computedDefault is the schema default Debezium 3.6.1 gives a column
+// whose default is not a constant (seen on the real connector): the
+// epoch for now() and its kin on a date/time column (nullable or not),
+// and the type's zero for a NOT NULL serial (nextval(…)).
+func computedDefault(expr string, m mapping, s *schema.Schema) (any, bool) {
+	e := strings.ToLower(strings.TrimSpace(expr))
+	if e == "" || m.conv == nil {
+		return nil, false
+	}
+	if base, _, _ := strings.Cut(e, "::"); nowFunctions[base] {
+		if txt, ok := epochText[s.Name]; ok {
+			if v, err := m.conv([]byte(txt)); err == nil && v != nil {
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	if strings.HasPrefix(e, "nextval(") && !s.Optional {
+		return zeroValue(s), true
+	}
+	return nil, false
 }
 
 var (

@@ -179,6 +179,10 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 			s := *tc.sch
 			s.Default = v
 			tc.sch = &s
+		} else if v, ok := computedDefault(c.defExpr, m, tc.sch); ok {
+			s := *tc.sch
+			s.Default = v
+			tc.sch = &s
 		}
 		if !tc.sch.Optional {
 			// As Debezium's converters: a required column the WAL does

@@ -297,6 +297,24 @@ func postgresMatrix(t *testing.T, b *harness.Broker, dbz, trib *rest, v pgVarian
 		// A table without a primary key (its events have no key).
 		"CREATE TABLE nokey (a int, b text)", "ALTER TABLE nokey REPLICA IDENTITY FULL",
 		"INSERT INTO nokey VALUES (1, 'one'), (2, NULL)")
+	if v.name == "pg" {
+		// More types, under the defaults only.
+		exec(`CREATE TABLE more (id int PRIMARY KEY,
+			a_num numeric(6,2)[], a_vc varchar(5)[], a_tstz timestamptz[], a_date date[], a_bool bool[],
+			a_f8 float8[], a_uuid uuid[], a_jsonb jsonb[], a_int8 int8[], a_int2 int2[],
+			r_int4 int4range, r_ts tsrange, r_num numrange,
+			g_line line, g_box box, g_circle circle, g_path path, g_poly polygon, g_lseg lseg,
+			c1 char(1), q "char", nm name, tsv tsvector, mac8 macaddr8, sr serial, bs bigserial,
+			f4 real, tm_tz timetz(3), iv_ym interval year to month, num_big numeric(38,18),
+			d_now timestamptz NOT NULL DEFAULT now(), d_now_null date DEFAULT now())`,
+			`INSERT INTO more (id, a_num, a_vc, a_tstz, a_date, a_bool, a_f8, a_uuid, a_jsonb, a_int8, a_int2,
+			r_int4, r_ts, r_num, g_line, g_box, g_circle, g_path, g_poly, g_lseg, c1, q, nm, tsv, mac8, f4, tm_tz, iv_ym, num_big) VALUES
+			(1, '{1.50,NULL,-2.25}', '{"a","bc",NULL}', '{"2024-01-01 10:00:00+02","1970-01-01 00:00:00+00"}', '{2024-02-29,1970-01-01}', '{t,f,NULL}',
+			 '{1.5,-0.0,Infinity}', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"a":1}'::jsonb, '[]'::jsonb], '{9223372036854775807,-1}', '{-32768,32767}',
+			 '[1,10)', '[2024-01-01 00:00,2024-01-02 00:00)', '(1.5,2.5]', '{1,-1,0}', '((0,0),(1,1))', '<(1,1),2>', '[(0,0),(1,1)]', '((0,0),(1,0),(1,1))', '[(0,0),(1,1)]',
+			 'x', 'q', 'a name', 'the quick brown fox', '08:00:2b:01:02:03:04:05', 3.4028235e38, '13:45:30.123+05:30', '1 year 2 months', 12345678901234567890.123456789012345678),
+			(2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', 'empty', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL, NULL)`)
+	}
 	exec(postgresRows...)
 	t.Cleanup(func() {
 		for _, p := range []string{v.name + "d", v.name + "t"} {
@@ -306,7 +324,7 @@ func postgresMatrix(t *testing.T, b *harness.Broker, dbz, trib *rest, v pgVarian
 	run(t, b, dbz, trib, v.name, "public.types", len(postgresRows),
 		func(prefix string) map[string]string {
 			c := postgresConfig(db, prefix)
-			c["table.include.list"] = "public.types,public.nokey"
+			c["table.include.list"] = "public.types,public.nokey,public.more"
 			for k, val := range v.extra {
 				c[k] = val
 			}
