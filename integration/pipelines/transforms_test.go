@@ -125,9 +125,17 @@ func TestTransformChainAndInsertHeader(t *testing.T) {
 	if len(lines) != 12 {
 		t.Errorf("kcat read %d records from %s, want 12:\n%s", len(lines), topic, out)
 	}
+	// Debezium 3's context headers (extended.headers.enabled, on by
+	// default) come first; InsertHeader appends its header last.
 	for i, l := range lines {
-		if l != "source=mysql-connector" {
-			t.Errorf("record %d of %s has headers %q, want source=mysql-connector", i, topic, l)
+		hs := strings.Split(l, ",")
+		if hs[len(hs)-1] != "source=mysql-connector" {
+			t.Errorf("record %d of %s has headers %q, want source=mysql-connector last", i, topic, l)
+		}
+		for _, want := range []string{"__debezium.context.connectorLogicalName=crm", "__debezium.context.connectorName=mysql", "__debezium.context.taskId=0"} {
+			if !strings.Contains(l, want) {
+				t.Errorf("record %d of %s has headers %q, want %s among them", i, topic, l, want)
+			}
 		}
 	}
 	w.stop()
