@@ -11,6 +11,9 @@ GO ?= go
 # a script found in the caller's working directory.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 TEST_TIMEOUT ?= 20m
+# Test packages run side by side: most of their time is spent waiting on
+# servers and failover timeouts, not on the CPU.
+TEST_PARALLEL ?= 3
 
 .PHONY: all build deps vet test demo bench
 
@@ -26,7 +29,7 @@ vet:
 	cd '$(ROOT)' && $(GO) vet ./...
 
 test: deps vet
-	cd '$(ROOT)' && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd '$(ROOT)' && $(GO) test -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) ./...
 
 demo: deps
 	cd '$(ROOT)' && $(GO) run ./cmd/replicate quickstart

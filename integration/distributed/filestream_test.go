@@ -261,11 +261,12 @@ func TestFileStreamKillDuringRebalance(t *testing.T) {
 	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) { testFileStreamKill(t, b, connectDefaults, true) })
 }
 
-// TestFileStreamKillShort is the same with short timeouts.
+// TestFileStreamKillShort is the same with short timeouts, on real Kafka
+// (the embedded broker runs the default-timeout and rebalance variants).
 func TestFileStreamKillShort(t *testing.T) {
 	short := timing{session: 3 * time.Second, heartbeat: 500 * time.Millisecond, rebalance: 10 * time.Second, delay: 3 * time.Second,
 		extra: connectDefaults.extra}
-	harness.EachBroker(t, func(t *testing.T, b *harness.Broker) { testFileStreamKill(t, b, short, false) })
+	testFileStreamKill(t, harness.Kafka(t), short, false)
 }
 
 func testFileStreamKill(t *testing.T, b *harness.Broker, tm timing, rebalance bool) {
