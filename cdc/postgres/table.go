@@ -246,6 +246,9 @@ func (t *table) row(get tupleGetter, prev *schema.Struct) (*schema.Struct, error
 			if err != nil {
 				return nil, fmt.Errorf("table %s column %s: %w", t.id, c.name, err)
 			}
+			if v == nil {
+				v = c.zero // a value with no representation (numeric NaN in precise mode)
+			}
 			vals[c.field] = v
 		case kindToast:
 			switch {

@@ -286,7 +286,7 @@ func (m *mapper) numeric(typmod int32) mapping {
 	if !fixed {
 		return mapping{schema: variableScaleSchema, conv: func(b []byte) (any, error) {
 			if _, ok := numericSpecial[string(b)]; ok {
-				return nil, fmt.Errorf("got a special value (%s) for a numeric column but decimal.handling.mode=precise cannot represent it; set decimal.handling.mode to string or double", b)
+				return nil, nil // NaN, ±Infinity: null, as Debezium 3.6.1 writes them
 			}
 			d, err := decimal.NewFromString(string(b))
 			if err != nil {
@@ -297,7 +297,9 @@ func (m *mapper) numeric(typmod int32) mapping {
 	}
 	return mapping{schema: schema.DecimalSchema(scale, prec, false), conv: func(b []byte) (any, error) {
 		if _, ok := numericSpecial[string(b)]; ok {
-			return nil, fmt.Errorf("got a special value (%s) for a numeric column but decimal.handling.mode=precise cannot represent it; set decimal.handling.mode to string or double", b)
+			// NaN, ±Infinity have no Decimal: null (the column's zero or
+			// default when required), as Debezium 3.6.1 writes them.
+			return nil, nil
 		}
 		return decimal.NewFromString(string(b))
 	}}

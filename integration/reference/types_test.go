@@ -313,7 +313,7 @@ func postgresMatrix(t *testing.T, b *harness.Broker, dbz, trib *rest, v pgVarian
 			 '{1.5,-0.0,Infinity}', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"a":1}'::jsonb, '[]'::jsonb], '{9223372036854775807,-1}', '{-32768,32767}',
 			 '[1,10)', '[2024-01-01 00:00,2024-01-02 00:00)', '(1.5,2.5]', '{1,-1,0}', '((0,0),(1,1))', '<(1,1),2>', '[(0,0),(1,1)]', '((0,0),(1,0),(1,1))', '[(0,0),(1,1)]',
 			 'x', 'q', 'a name', 'the quick brown fox', '08:00:2b:01:02:03:04:05', 3.4028235e38, '13:45:30.123+05:30', '1 year 2 months', 12345678901234567890.123456789012345678),
-			(2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', 'empty', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL, NULL)`)
+			(2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', 'empty', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL, 'NaN')`)
 	}
 	exec(postgresRows...)
 	t.Cleanup(func() {
