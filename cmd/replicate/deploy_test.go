@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/runtime"
 	"github.com/tributary-cdc/tributary/runtime/distributed"
 )
@@ -110,6 +112,44 @@ func TestDeployFilesPresent(t *testing.T) {
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			t.Errorf("deploy/%s is empty", f)
+		}
+	}
+}
+
+// TestDeployProvidersRestricted: every shipped worker config that enables
+// config providers also says what they may read (Kafka's allowed.paths and
+// allowlist.pattern), so a REST caller cannot read /etc/passwd or the
+// worker's whole environment through a connector config.
+func TestDeployProvidersRestricted(t *testing.T) {
+	workers, _ := deployConfigs(t)
+	t.Setenv("HOME_SECRET_PROBE", "must-not-leak")
+	for _, f := range workers {
+		raw, err := runtime.LoadProperties(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw["config.providers"] == "" {
+			continue
+		}
+		p, err := config.NewProviders(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, name := range p.Names() {
+			ref := map[string]string{
+				"env":  "${env:HOME_SECRET_PROBE}",
+				"file": "${file:/etc/passwd:root}",
+				"dir":  "${dir:/etc:passwd}",
+			}[name]
+			if ref == "" {
+				continue
+			}
+			out, err := p.Resolve(context.Background(), map[string]string{"k": ref})
+			if err == nil {
+				t.Errorf("%s: provider %s resolved %s to %q: it is not restricted", f, name, ref, out["k"])
+			} else if strings.Contains(err.Error(), "must-not-leak") || strings.Contains(err.Error(), "root:") {
+				t.Errorf("%s: the refusal of %s shows the value: %v", f, ref, err)
+			}
 		}
 	}
 }
