@@ -104,10 +104,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	RebalanceTimeout  time.Duration
 	ScheduledDelay    time.Duration
+	SyncTimeout       time.Duration
+
 	// Warnings are settings that work but weaken a guarantee; the worker
 	// logs them at start.
 	Warnings []string
-	SyncTimeout       time.Duration
 
 	// Signing is the inter.worker.* keys (sessionkey.go).
 	Signing signingConfig
