@@ -210,7 +210,7 @@ func DefaultBroker(t testing.TB) *Broker {
 func EachBroker(t *testing.T, f func(t *testing.T, b *Broker)) {
 	t.Helper()
 	for _, k := range suite.kinds {
-		t.Run(map[string]string{"kafka": "kafka", "embedded": "embedded"}[k], func(t *testing.T) {
+		t.Run(k, func(t *testing.T) {
 			var b *Broker
 			if k == "kafka" {
 				b = Kafka(t)

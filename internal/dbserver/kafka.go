@@ -68,6 +68,7 @@ type KafkaCluster struct {
 
 	clusterID string
 	libDir    string
+	java      string // the java binary
 	nodes     []*kafkaNode
 }
 
@@ -155,7 +156,7 @@ func StartKafka(ctx context.Context, o KafkaOptions) (_ *KafkaCluster, err error
 	if err != nil {
 		return nil, err
 	}
-	c := &KafkaCluster{Dir: dir, libDir: o.LibDir, clusterID: newClusterID()}
+	c := &KafkaCluster{Dir: dir, libDir: o.LibDir, java: java, clusterID: newClusterID()}
 	defer func() {
 		if err != nil {
 			_ = c.Close()
@@ -318,15 +319,11 @@ func (c *KafkaCluster) javaArgs(node *kafkaNode, main string, args ...string) []
 
 // launch starts node's broker process.
 func (c *KafkaCluster) launch(node *kafkaNode) error {
-	java, err := findBinary("default-jdk-headless", []string{"java"})
-	if err != nil {
-		return err
-	}
 	out, err := os.OpenFile(filepath.Join(node.dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open Kafka node log: %w", err)
 	}
-	cmd := exec.Command(java, c.javaArgs(node, "kafka.Kafka", filepath.Join(node.dir, "server.properties"))...)
+	cmd := exec.Command(c.java, c.javaArgs(node, "kafka.Kafka", filepath.Join(node.dir, "server.properties"))...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = childAttr(false, nil)
 	if err := cmd.Start(); err != nil {
