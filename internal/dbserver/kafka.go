@@ -456,10 +456,17 @@ func (c *KafkaCluster) Close() error {
 }
 
 // newClusterID is a random KRaft cluster id (16 bytes, URL-safe base64).
+// Like Kafka's Uuid.randomUuid it never starts with '-': kafka-storage's
+// argument parser would read such an id as an option ("--cluster-id:
+// expected one argument"), which failed one CI run in 64.
 func newClusterID() string {
 	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		_, _ = rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // tlsFiles are the PEM files of a cluster's SASL_SSL listeners.
