@@ -159,7 +159,9 @@ func newConfigDef() *config.Def {
 	boolean(KeyConnectKeepAlive, true, "Reconnect to the binlog when the connection drops (with backoff).")
 	long(KeyConnectKeepAliveMs, 60000, 1, "Longest backoff between reconnect attempts, in milliseconds.")
 	str(KeySnapshotLockingMode, "minimal", config.Low, "minimal (the global read lock only while snapshot transactions start on MySQL; none on MariaDB) or none (never lock: MySQL snapshots with one thread may then start at a later binlog position).", config.OneOf("minimal", "none"))
+	cdc.DefineColumnKeys(d)
 	d.PassThrough(ignoredPrefixes...)
+	d.PassThrough(cdc.ColumnRulePrefixes...)
 	return d
 }
 
@@ -218,6 +220,7 @@ type settings struct {
 	maxBackoff           time.Duration
 	keepAlive            bool
 	lockingMode          string
+	columns              *cdc.ColumnRules
 }
 
 func parseSettings(raw map[string]string) (*settings, error) {
@@ -289,6 +292,11 @@ func parseSettings(raw map[string]string) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rules, errs := cdc.ParseColumnRules(raw); len(errs) > 0 {
+		return nil, errs
+	} else {
+		s.columns = rules
+	}
 	return s, nil
 }
 
@@ -320,6 +328,9 @@ func validate(v *config.Values) config.Errors {
 	}
 	if skipped := strings.ToLower(v.String(KeySkippedOperations)); !slices.Contains(strings.Split(strings.ReplaceAll(skipped, " ", ""), ","), "t") {
 		errs = append(errs, config.KeyError{Key: KeySkippedOperations, Message: "truncate events are not supported: keep t in skipped.operations"})
+	}
+	if _, cerrs := cdc.ParseColumnRules(raw); len(cerrs) > 0 {
+		errs = append(errs, cerrs...)
 	}
 	if id := v.Long(KeyServerID); id > 0xFFFFFFFF {
 		errs = append(errs, config.KeyError{Key: KeyServerID, Message: "database.server.id must fit in 32 bits"})

@@ -3,6 +3,10 @@ package mysql
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
@@ -21,6 +25,7 @@ type table struct {
 	convs []*converter
 
 	valueIdx []int // columns in the value struct (column.include/exclude.list applied)
+	valueMap []*cdc.ColumnMapping // per value field: the column options' mapping (nil: none)
 	keyIdx   []int // primary-key columns, in key order; empty: null key
 
 	keySchema   *schema.Schema
@@ -38,12 +43,25 @@ type table struct {
 type tableNaming struct {
 	prefix string
 	adjust func(string) string // schema.name.adjustment.mode
+	rules  *cdc.ColumnRules    // column options and message.key.columns (nil: none)
+	// mariadb: source type names as Debezium's MariaDB connector reports
+	// them (without UNSIGNED/ZEROFILL)
+	mariadb bool
 }
 
 // newTable builds a table version. pk lists primary-key column indexes in
 // key order; include says whether a column goes into the value.
 func newTable(n tableNaming, db, name string, cols []column, pk []int, include func(col string) bool, opts typeOptions, source *schema.Schema) (*table, error) {
 	t := &table{db: db, name: name, id: db + "." + name, topic: n.prefix + "." + db + "." + name, cols: cols, keyIdx: pk}
+	if n.rules != nil {
+		names := make([]string, len(cols))
+		for i := range cols {
+			names[i] = cols[i].name
+		}
+		if k := n.rules.KeyColumns(t.id, names); k != nil {
+			pk, t.keyIdx = k, k
+		}
+	}
 	t.convs = make([]*converter, len(cols))
 	base := n.adjust(n.prefix + "." + db + "." + name)
 	valueFields := make([]schema.Field, 0, len(cols))
@@ -54,8 +72,10 @@ func newTable(n tableNaming, db, name string, cols []column, pk []int, include f
 		}
 		t.convs[i] = cv
 		if include == nil || include(cols[i].name) {
+			m := n.rules.Mapping(sourceColumn(t.id, &cols[i], n.mariadb))
 			t.valueIdx = append(t.valueIdx, i)
-			valueFields = append(valueFields, schema.Field{Name: cols[i].name, Schema: cv.schema})
+			t.valueMap = append(t.valueMap, m)
+			valueFields = append(valueFields, schema.Field{Name: cols[i].name, Schema: m.Schema(cv.schema)})
 		}
 	}
 	t.valueSchema = schema.NewStructSchema(base+".Value", valueFields...)
@@ -152,6 +172,18 @@ func (t *table) rowValue(row []any, binlog bool) (key, value *schema.Struct, err
 			return nil, nil, fmt.Errorf("table %s: %w", t.id, err)
 		}
 	}
+	var plain []any // vals before the column options, for the key
+	for j, m := range t.valueMap {
+		if m != nil {
+			if plain == nil {
+				plain = slices.Clone(vals)
+			}
+			vals[j] = m.Convert(vals[j])
+		}
+	}
+	if plain == nil {
+		plain = vals
+	}
 	value = &schema.Struct{Schema: t.valueSchema, Values: vals}
 	if t.keySchema != nil {
 		kv := make([]any, len(t.keyIdx))
@@ -160,7 +192,7 @@ func (t *table) rowValue(row []any, binlog bool) (key, value *schema.Struct, err
 			found := false
 			for vj, vi := range t.valueIdx {
 				if vi == i {
-					kv[j] = vals[vj]
+					kv[j] = plain[vj]
 					found = true
 					break
 				}
@@ -208,4 +240,39 @@ func valueEqual(a, b any) bool {
 		}
 	}
 	return a == b
+}
+
+var reTypeDims = regexp.MustCompile(`^[^(]*\((\d+)(?:,(\d+))?\)`)
+
+// sourceColumn describes c as Debezium's DDL parser would from SHOW CREATE
+// TABLE: the upper-cased type name (with UNSIGNED/ZEROFILL on MySQL, as its
+// parser appends them), the declared length and scale, ENUM length 1, SET
+// length 2n-1.
+func sourceColumn(tableID string, c *column, mariadb bool) cdc.SourceColumn {
+	sc := cdc.SourceColumn{Table: tableID, Name: c.name, TypeName: strings.ToUpper(c.dataType), Length: -1,
+		Character: c.kind == kString || c.kind == kEnum || c.kind == kSet}
+	ct := strings.ToLower(c.columnType)
+	if !mariadb {
+		switch {
+		case strings.Contains(ct, "zerofill"):
+			sc.TypeName += " UNSIGNED ZEROFILL"
+		case strings.Contains(ct, "unsigned"):
+			sc.TypeName += " UNSIGNED"
+		}
+	}
+	switch c.kind {
+	case kEnum:
+		sc.Length = 1
+	case kSet:
+		sc.Length = max(0, 2*len(c.enumValues)-1)
+	default:
+		if m := reTypeDims.FindStringSubmatch(ct); m != nil {
+			sc.Length, _ = strconv.Atoi(m[1])
+			if m[2] != "" {
+				sc.Scale, _ = strconv.Atoi(m[2])
+				sc.HasScale = true
+			}
+		}
+	}
+	return sc
 }

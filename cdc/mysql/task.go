@@ -108,7 +108,7 @@ func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
 	t.cat = newCatalog(t.db, t.server.flavor)
 	t.source = newSourceBlock(s.connectorName, s.prefix)
 	t.sc = newSchemaChangeSchemas(s.connectorName, t.source.schema)
-	t.naming = tableNaming{prefix: s.prefix, adjust: func(n string) string { return n }}
+	t.naming = tableNaming{prefix: s.prefix, adjust: func(n string) string { return n }, rules: s.columns, mariadb: s.connectorName == "mariadb"}
 	if s.adjustNames {
 		t.naming.adjust = cdc.SanitizeName
 	}
