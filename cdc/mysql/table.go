@@ -24,9 +24,9 @@ type table struct {
 	cols  []column
 	convs []*converter
 
-	valueIdx []int // columns in the value struct (column.include/exclude.list applied)
+	valueIdx []int                // columns in the value struct (column.include/exclude.list applied)
 	valueMap []*cdc.ColumnMapping // per value field: the column options' mapping (nil: none)
-	keyIdx   []int // primary-key columns, in key order; empty: null key
+	keyIdx   []int                // primary-key columns, in key order; empty: null key
 
 	keySchema   *schema.Schema
 	valueSchema *schema.Schema
