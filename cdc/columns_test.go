@@ -53,7 +53,7 @@ func TestColumnRules(t *testing.T) {
 	}
 	m = r.Mapping(SourceColumn{Table: "db.t", Name: "v", TypeName: "varchar", Length: 20, Character: true})
 	s := m.Schema(schema.OptionalString)
-	want := []schema.Param{{ParamSourceColumnType, "VARCHAR"}, {ParamSourceColumnLength, "20"}, {ParamSourceColumnName, "v"}}
+	want := []schema.Param{{Key: ParamSourceColumnType, Value: "VARCHAR"}, {Key: ParamSourceColumnLength, Value: "20"}, {Key: ParamSourceColumnName, Value: "v"}}
 	if len(s.Parameters) != 3 || s.Parameters[0] != want[0] || s.Parameters[1] != want[1] || s.Parameters[2] != want[2] {
 		t.Fatalf("params %v", s.Parameters)
 	}

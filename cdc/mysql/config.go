@@ -292,10 +292,9 @@ func parseSettings(raw map[string]string) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rules, errs := cdc.ParseColumnRules(raw); len(errs) > 0 {
-		return nil, errs
-	} else {
-		s.columns = rules
+	var cerrs config.Errors
+	if s.columns, cerrs = cdc.ParseColumnRules(raw); len(cerrs) > 0 {
+		return nil, cerrs
 	}
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary-cdc/tributary/cdc"
 	"github.com/tributary-cdc/tributary/connector/config"
 )
 
@@ -184,6 +185,8 @@ func configDef() *config.Def {
 	long(keyRetryDelay, 10000, 0, "Longest backoff between reconnect attempts after a lost replication connection.")
 	str(keyStreamingMode, "auto", config.Low, "Stream large in-progress transactions from the server (pgoutput streaming, PostgreSQL 14+) and spool them to local disk until commit: auto (when supported), on, off.", oneOf(keyStreamingMode, streamingModes...))
 	str(keySpillDir, "", config.Low, "Directory for spooled in-progress transactions (default: the system temp dir).", nil)
+	cdc.DefineColumnKeys(d)
+	d.PassThrough(cdc.ColumnRulePrefixes...)
 	return d
 }
 
@@ -230,6 +233,7 @@ type settings struct {
 	retryMax                              time.Duration
 	streaming                             string
 	spillDir                              string
+	columns                               *cdc.ColumnRules
 
 	boxPrefix, boxDB any // source.name and source.db, boxed once
 }
@@ -259,6 +263,9 @@ func validate(v *config.Values) config.Errors {
 		if _, err := decodeHexString(p[4:]); err != nil {
 			errs = append(errs, config.KeyError{Key: keyPlaceholder, Message: "hex: placeholder is not valid hexadecimal: " + err.Error()})
 		}
+	}
+	if _, cerrs := cdc.ParseColumnRules(v.Raw()); len(cerrs) > 0 {
+		errs = append(errs, cerrs...)
 	}
 	if v.String(keyTopicPrefix) != "" && !topicPrefixRe.MatchString(v.String(keyTopicPrefix)) {
 		errs = append(errs, config.KeyError{Key: keyTopicPrefix, Message: "topic.prefix may contain only letters, digits, '.', '_' and '-'"})
@@ -317,6 +324,9 @@ func settingsFrom(v *config.Values) (*settings, error) {
 		spillDir:         v.String(keySpillDir),
 		transactionTopic: v.String(keyTopicPrefix) + "." + v.String(keyTransactionTopic),
 	}
+	if s.columns, err = parseColumnRules(v.Raw()); err != nil {
+		return nil, err
+	}
 	s.heartbeatTopic = v.String(keyHeartbeatPrefix) + "." + s.prefix
 	s.boxPrefix, s.boxDB = s.prefix, s.dbname
 	if s.snapshotMode == "schema_only" {
@@ -339,3 +349,11 @@ func settingsFrom(v *config.Values) (*settings, error) {
 
 // partition is the source partition every record of the connector carries.
 func (s *settings) partition() map[string]any { return map[string]any{"server": s.prefix} }
+
+func parseColumnRules(raw map[string]string) (*cdc.ColumnRules, error) {
+	r, errs := cdc.ParseColumnRules(raw)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return r, nil
+}

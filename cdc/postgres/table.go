@@ -52,8 +52,9 @@ type tcol struct {
 	field    int // index in the value struct, -1 when filtered out or unsupported
 	keyField int // index in the key struct, -1 when not a key column
 	m        mapping
-	sch      *schema.Schema // with the column's optionality
-	zero     any            // value when required but absent
+	sch      *schema.Schema     // with the column's optionality
+	zero     any                // value when required but absent
+	cm       *cdc.ColumnMapping // the column options' mapping of the value (nil: none)
 }
 
 // table is one version of a captured table with its schemas, built once and
@@ -145,13 +146,30 @@ func (b *builder) build(def tableDef, lookup func(oid uint32) (*pgType, error)) 
 func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error)) (*table, error) {
 	t := &table{def: def, id: def.schema + "." + def.name, topic: topicName(b.s.prefix + "." + def.schema + "." + def.name),
 		captured: b.s.filters.table(def.schema, def.name), boxSchema: def.schema, boxName: def.name}
+	isPK := map[string]bool{}
+	for _, n := range def.pk {
+		isPK[n] = true
+	}
+	keyNames := def.pk
+	if b.s.columns != nil {
+		names := make([]string, len(def.cols))
+		for i, c := range def.cols {
+			names[i] = c.name
+		}
+		if k := b.s.columns.KeyColumns(t.id, names); k != nil {
+			keyNames = make([]string, len(k))
+			for j, i := range k {
+				keyNames[j] = names[i]
+			}
+		}
+	}
 	pkPos := map[string]int{}
-	for i, n := range def.pk {
+	for i, n := range keyNames {
 		pkPos[n] = i
 	}
 	var valueFields, keyFields []schema.Field
-	keyFields = make([]schema.Field, len(def.pk))
-	t.keyCols = make([]int, len(def.pk))
+	keyFields = make([]schema.Field, len(keyNames))
+	t.keyCols = make([]int, len(keyNames))
 	nKey := 0
 	for i, c := range def.cols {
 		tc := tcol{name: c.name, field: -1, keyField: -1}
@@ -173,8 +191,7 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 			return nil, fmt.Errorf("table %s column %s: %w", t.id, c.name, err)
 		}
 		tc.m = m
-		_, isKey := pkPos[c.name]
-		tc.sch = m.schema.WithOptional(!c.notNull && !isKey)
+		tc.sch = m.schema.WithOptional(!c.notNull && !isPK[c.name])
 		if v, ok := columnDefault(c.defExpr, m); ok {
 			s := *tc.sch
 			s.Default = v
@@ -195,7 +212,8 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 		}
 		if b.s.filters.column(def.schema, def.name, c.name) {
 			tc.field = len(valueFields)
-			valueFields = append(valueFields, schema.Field{Name: c.name, Schema: tc.sch})
+			tc.cm = b.s.columns.Mapping(sourceColumn(t.id, c, typ))
+			valueFields = append(valueFields, schema.Field{Name: c.name, Schema: tc.cm.Schema(tc.sch)})
 		}
 		if pos, ok := pkPos[c.name]; ok {
 			tc.keyField = pos
@@ -205,7 +223,7 @@ func (b *builder) newTable(def tableDef, lookup func(oid uint32) (*pgType, error
 		}
 		t.cols = append(t.cols, tc)
 	}
-	if nKey != len(def.pk) {
+	if nKey != len(keyNames) {
 		// A key column is missing from the definition (unsupported type
 		// or not in the tuple): events get no key rather than a wrong one.
 		keyFields, t.keyCols = nil, nil
@@ -249,18 +267,18 @@ func (t *table) row(get tupleGetter, prev *schema.Struct) (*schema.Struct, error
 			if v == nil {
 				v = c.zero // a value with no representation (numeric NaN in precise mode)
 			}
-			vals[c.field] = v
+			vals[c.field] = c.cm.Convert(v)
 		case kindToast:
 			switch {
 			case prev != nil && prev.Values[c.field] != nil:
-				vals[c.field] = prev.Values[c.field]
+				vals[c.field] = prev.Values[c.field] // mapped already
 			case c.m.toast != nil:
-				vals[c.field] = c.m.toast()
+				vals[c.field] = c.cm.Convert(c.m.toast())
 			default:
-				vals[c.field] = c.zero
+				vals[c.field] = c.cm.Convert(c.zero)
 			}
 		default:
-			vals[c.field] = c.zero
+			vals[c.field] = c.cm.Convert(c.zero)
 		}
 	}
 	return &schema.Struct{Schema: t.valueSchema, Values: vals}, nil
@@ -274,7 +292,7 @@ func (t *table) key(get tupleGetter, row *schema.Struct) (*schema.Struct, error)
 	vals := make([]any, len(t.keyCols))
 	for k, ci := range t.keyCols {
 		c := &t.cols[ci]
-		if c.field >= 0 && row != nil {
+		if c.field >= 0 && row != nil && c.cm == nil {
 			vals[k] = row.Values[c.field]
 			if vals[k] != nil {
 				continue
@@ -369,4 +387,55 @@ func equalValue(x, y any) bool {
 		return ok && a.Equal(b)
 	}
 	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+// sourceColumn describes a column as Debezium's PostgreSQL connector sees
+// it: the type name (pg_type.typname) and the length and scale the JDBC
+// driver reports — the declared ones for varchar(n), char(n) and
+// numeric(p,s), the driver's fixed precisions for the integer and float
+// types, unbounded (2147483647) for text and unconstrained varchar.
+func sourceColumn(tableID string, c colDef, typ *pgType) cdc.SourceColumn {
+	sc := cdc.SourceColumn{Table: tableID, Name: c.name, TypeName: typ.name, Length: -1}
+	mod := c.typmod
+	name := typ.name
+	if typ.base != nil {
+		if mod < 0 {
+			mod = typ.baseMod
+		}
+		name = typ.base.name
+	}
+	fixed := func(length, scale int) { sc.Length, sc.Scale, sc.HasScale = length, scale, true }
+	switch name {
+	case "varchar", "bpchar", "text", "name", "char":
+		sc.Character = true
+		switch {
+		case name == "name":
+			fixed(63, 0)
+		case mod >= 4:
+			fixed(int(mod-4), 0)
+		case name == "bpchar":
+			fixed(1, 0)
+		default:
+			fixed(2147483647, 0)
+		}
+	case "int2":
+		fixed(5, 0)
+	case "int4", "oid":
+		fixed(10, 0)
+	case "int8":
+		fixed(19, 0)
+	case "float4":
+		fixed(8, 8)
+	case "float8":
+		fixed(17, 17)
+	case "bool":
+		fixed(1, 0)
+	case "numeric":
+		if mod >= 4 {
+			fixed(int((mod-4)>>16&0xffff), int((mod-4)&0xffff))
+		} else {
+			fixed(131089, 0)
+		}
+	}
+	return sc
 }
