@@ -28,6 +28,10 @@ const (
 	keyRestart   = "restart-connector-"
 )
 
+// endOffsetPatience bounds how long a reader of an internal topic waits for
+// a topic just created to be known to every broker before giving up.
+const endOffsetPatience = 30 * time.Second
+
 // newClient builds a client on the worker's cluster (Worker.KafkaClient).
 type newClient func(opts ...kgo.Opt) (*kgo.Client, error)
 
@@ -335,15 +339,15 @@ func (c *configLog) readTo(ctx context.Context, offset int64) error {
 // readToEnd waits until everything written to the topic so far is applied
 // (Connect's readToEnd) and returns the offset reached.
 func (c *configLog) readToEnd(ctx context.Context) error {
-	ends, err := kadm.NewClient(c.prod).ListEndOffsets(ctx, c.topic)
+	ends, err := kafka.EndOffsets(ctx, c.prod, c.topic, endOffsetPatience)
 	if err != nil {
-		return fmt.Errorf("config topic %s end offset: %w", c.topic, err)
+		return fmt.Errorf("config topic: %w", err)
 	}
-	end, ok := ends.Lookup(c.topic, 0)
-	if !ok || end.Err != nil {
-		return fmt.Errorf("config topic %s end offset: %v", c.topic, end.Err)
+	end, ok := ends[0]
+	if !ok {
+		return fmt.Errorf("config topic %s has no partition 0", c.topic)
 	}
-	return c.readTo(ctx, end.Offset)
+	return c.readTo(ctx, end)
 }
 
 // write produces records in order and waits until the reader applied them.

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/offsets"
@@ -156,16 +155,10 @@ func (s *offsetStore) apply(conn string, e offsets.Entry) {
 // sync waits until every committed offset record is applied (up to each
 // partition's last stable offset: open transactions are not waited for).
 func (s *offsetStore) sync(ctx context.Context) error {
-	lso, err := kadm.NewClient(s.prod).ListCommittedOffsets(ctx, s.topic)
+	target, err := kafka.StableOffsets(ctx, s.prod, s.topic, endOffsetPatience)
 	if err != nil {
-		return fmt.Errorf("offset topic %s: last stable offsets: %w", s.topic, err)
+		return fmt.Errorf("offset topic: %w", err)
 	}
-	target := map[int32]int64{}
-	lso.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil {
-			target[o.Partition] = o.Offset
-		}
-	})
 	for {
 		s.mu.Lock()
 		done := true

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-cdc/tributary/runtime/kafka"
@@ -140,16 +139,10 @@ func stale(cache map[string]statusValue, key string, v statusValue) bool {
 
 // sync waits until every status written so far is applied.
 func (s *statusStore) sync(ctx context.Context) error {
-	ends, err := kadm.NewClient(s.prod).ListEndOffsets(ctx, s.topic)
+	target, err := kafka.EndOffsets(ctx, s.prod, s.topic, endOffsetPatience)
 	if err != nil {
-		return fmt.Errorf("status topic %s end offsets: %w", s.topic, err)
+		return fmt.Errorf("status topic: %w", err)
 	}
-	target := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil {
-			target[o.Partition] = o.Offset
-		}
-	})
 	for {
 		s.mu.Lock()
 		done := true

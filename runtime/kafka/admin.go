@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -105,5 +106,57 @@ func GroupOffsets(ctx context.Context, cl *kgo.Client, group string) (map[string
 		}
 		out[o.Topic][o.Partition] = o.At
 	})
+	return out, nil
+}
+
+// EndOffsets returns the end offset of every partition of topic. A topic
+// created a moment ago may not be known to every broker of a cluster yet
+// (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE), so retriable errors are
+// retried until ctx ends or patience runs out, as Connect's
+// TopicAdmin.retryEndOffsets: a reader that took "unknown" for "empty" would
+// replay nothing and act on a state it never read.
+func EndOffsets(ctx context.Context, cl *kgo.Client, topic string, patience time.Duration) (map[int32]int64, error) {
+	return retryOffsets(ctx, topic, patience, kadm.NewClient(cl).ListEndOffsets)
+}
+
+// StableOffsets is EndOffsets for a read_committed reader: each partition's
+// last stable offset, before which no transaction is open.
+func StableOffsets(ctx context.Context, cl *kgo.Client, topic string, patience time.Duration) (map[int32]int64, error) {
+	return retryOffsets(ctx, topic, patience, kadm.NewClient(cl).ListCommittedOffsets)
+}
+
+type offsetLister func(ctx context.Context, topics ...string) (kadm.ListedOffsets, error)
+
+func retryOffsets(ctx context.Context, topic string, patience time.Duration, list offsetLister) (map[int32]int64, error) {
+	deadline := time.Now().Add(patience)
+	for {
+		out, err := listOffsets(ctx, list, topic)
+		if err == nil {
+			return out, nil
+		}
+		if !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("end offsets of topic %s: %w", topic, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("end offsets of topic %s: %w (last error: %v)", topic, ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func listOffsets(ctx context.Context, list offsetLister, topic string) (map[int32]int64, error) {
+	ends, err := list(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	if err := ends.Error(); err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	if len(out) == 0 {
+		return nil, kerr.UnknownTopicOrPartition
+	}
 	return out, nil
 }
