@@ -24,12 +24,17 @@ type Client struct {
 	latestTTL time.Duration
 
 	mu     sync.RWMutex
-	byID   map[int]string
+	byID   map[int]Schema
 	ids    map[subjectSchema]int
 	latest map[string]latestEntry
 }
 
+// subjectSchema keys the id cache: subject and the schema's identity.
 type subjectSchema struct{ subject, schema string }
+
+func schemaKeyOf(subject string, s Schema) subjectSchema {
+	return subjectSchema{subject, stored{typ: normType(s.Type), text: s.Schema, refs: s.References}.identity()}
+}
 
 type latestEntry struct {
 	ss sr.SubjectSchema
@@ -98,7 +103,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	return &Client{
 		cl:        cl,
 		latestTTL: opts.LatestTTL,
-		byID:      map[int]string{},
+		byID:      map[int]Schema{},
 		ids:       map[subjectSchema]int{},
 		latest:    map[string]latestEntry{},
 	}, nil
@@ -111,46 +116,108 @@ func (c *Client) SR() *sr.Client { return c.cl }
 // and returns its global id; registering a schema the subject already has
 // returns the existing id.
 func (c *Client) Register(ctx context.Context, subject, schemaText string) (int, error) {
-	return c.idFor(ctx, subject, schemaText, true)
+	return c.idFor(ctx, subject, Schema{Type: TypeAvro, Schema: schemaText}, true)
 }
 
-// Lookup returns the id of a schema already registered under subject
+// Lookup returns the id of an Avro schema already registered under subject
 // (POST /subjects/{s}), for auto.register.schemas=false.
 func (c *Client) Lookup(ctx context.Context, subject, schemaText string) (int, error) {
-	return c.idFor(ctx, subject, schemaText, false)
+	return c.idFor(ctx, subject, Schema{Type: TypeAvro, Schema: schemaText}, false)
 }
 
-func (c *Client) idFor(ctx context.Context, subject, schemaText string, register bool) (int, error) {
-	k := subjectSchema{subject, schemaText}
+// RegisterSchema registers a schema of any type, with its references, under
+// subject (POST /subjects/{s}/versions with schemaType and references) and
+// returns its global id.
+func (c *Client) RegisterSchema(ctx context.Context, subject string, s Schema) (int, error) {
+	return c.idFor(ctx, subject, s, true)
+}
+
+// LookupSchema returns the id of a schema of any type already registered
+// under subject (POST /subjects/{s} with schemaType and references).
+func (c *Client) LookupSchema(ctx context.Context, subject string, s Schema) (int, error) {
+	return c.idFor(ctx, subject, s, false)
+}
+
+func toSR(s Schema) (sr.Schema, error) {
+	out := sr.Schema{Schema: s.Schema}
+	switch normType(s.Type) {
+	case TypeAvro:
+		out.Type = sr.TypeAvro
+	case TypeJSON:
+		out.Type = sr.TypeJSON
+	case TypeProtobuf:
+		out.Type = sr.TypeProtobuf
+	default:
+		return out, fmt.Errorf("registry: unknown schema type %q", s.Type)
+	}
+	for _, r := range s.References {
+		out.References = append(out.References, sr.SchemaReference{Name: r.Name, Subject: r.Subject, Version: r.Version})
+	}
+	return out, nil
+}
+
+func fromSR(s sr.Schema) Schema {
+	out := Schema{Type: s.Type.String(), Schema: s.Schema}
+	if out.Type == "" {
+		out.Type = TypeAvro
+	}
+	for _, r := range s.References {
+		out.References = append(out.References, Reference{Name: r.Name, Subject: r.Subject, Version: r.Version})
+	}
+	return out
+}
+
+func (c *Client) idFor(ctx context.Context, subject string, s Schema, register bool) (int, error) {
+	k := schemaKeyOf(subject, s)
 	c.mu.RLock()
 	id, ok := c.ids[k]
 	c.mu.RUnlock()
 	if ok {
 		return id, nil
 	}
-	var ss sr.SubjectSchema
-	var err error
-	s := sr.Schema{Schema: schemaText, Type: sr.TypeAvro}
+	req, err := toSR(s)
+	if err != nil {
+		return 0, err
+	}
 	if register {
-		ss, err = c.cl.CreateSchema(ctx, subject, s)
+		// RegisterSchema answers with the id alone (one request);
+		// CreateSchema would look the usages up as well.
+		id, err = c.cl.RegisterSchema(ctx, subject, req, -1, -1)
 		if err != nil {
-			return 0, fmt.Errorf("registry: register schema under subject %q: %w", subject, err)
+			return 0, fmt.Errorf("registry: register %s schema under subject %q: %w", normType(s.Type), subject, err)
 		}
 	} else {
-		ss, err = c.cl.LookupSchema(ctx, subject, s)
+		ss, err := c.cl.LookupSchema(ctx, subject, req)
 		if err != nil {
-			return 0, fmt.Errorf("registry: look up schema under subject %q (auto.register.schemas=false): %w", subject, err)
+			return 0, fmt.Errorf("registry: look up %s schema under subject %q (auto.register.schemas=false): %w", normType(s.Type), subject, err)
 		}
+		id = ss.ID
 	}
 	c.mu.Lock()
-	c.ids[k] = ss.ID
-	c.byID[ss.ID] = schemaText
+	c.ids[k] = id
+	if _, ok := c.byID[id]; !ok {
+		c.byID[id] = Schema{Type: normType(s.Type), Schema: s.Schema, References: s.References}
+	}
 	c.mu.Unlock()
-	return ss.ID, nil
+	return id, nil
 }
 
-// SchemaByID returns the schema text of a global id (GET /schemas/ids/{id}).
+// SchemaByID returns the text of the Avro schema with a global id
+// (GET /schemas/ids/{id}); a schema of another type is an error.
 func (c *Client) SchemaByID(ctx context.Context, id int) (string, error) {
+	s, err := c.SchemaOf(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if s.Type != TypeAvro {
+		return "", fmt.Errorf("registry: schema id %d is %s, not AVRO", id, s.Type)
+	}
+	return s.Schema, nil
+}
+
+// SchemaOf returns the schema with a global id, of any type, with its type
+// and references (GET /schemas/ids/{id}).
+func (c *Client) SchemaOf(ctx context.Context, id int) (Schema, error) {
 	c.mu.RLock()
 	s, ok := c.byID[id]
 	c.mu.RUnlock()
@@ -159,34 +226,51 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (string, error) {
 	}
 	sc, err := c.cl.SchemaByID(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("registry: schema id %d: %w", id, err)
+		return Schema{}, fmt.Errorf("registry: schema id %d: %w", id, err)
 	}
-	if sc.Type != sr.TypeAvro {
-		return "", fmt.Errorf("registry: schema id %d is %s, not AVRO", id, sc.Type)
-	}
+	s = fromSR(sc)
 	c.mu.Lock()
-	c.byID[id] = sc.Schema
+	c.byID[id] = s
 	c.mu.Unlock()
-	return sc.Schema, nil
+	return s, nil
 }
 
-// Latest returns the latest schema of subject (use.latest.version).
+// SchemaAt returns the schema registered as subject/version (version -1:
+// the latest), with its id (GET /subjects/{s}/versions/{v}); references
+// are resolved with it.
+func (c *Client) SchemaAt(ctx context.Context, subject string, version int) (int, Schema, error) {
+	ss, err := c.cl.SchemaByVersion(ctx, subject, version)
+	if err != nil {
+		return 0, Schema{}, fmt.Errorf("registry: subject %q version %d: %w", subject, version, err)
+	}
+	return ss.ID, fromSR(ss.Schema), nil
+}
+
+// Latest returns the latest Avro schema of subject (use.latest.version).
 func (c *Client) Latest(ctx context.Context, subject string) (id int, schemaText string, err error) {
+	id, s, err := c.LatestSchema(ctx, subject)
+	return id, s.Schema, err
+}
+
+// LatestSchema returns the latest schema of subject, of any type
+// (use.latest.version), cached for LatestTTL.
+func (c *Client) LatestSchema(ctx context.Context, subject string) (int, Schema, error) {
 	c.mu.RLock()
 	e, ok := c.latest[subject]
 	c.mu.RUnlock()
 	if ok && (c.latestTTL <= 0 || time.Since(e.at) < c.latestTTL) {
-		return e.ss.ID, e.ss.Schema.Schema, nil
+		return e.ss.ID, fromSR(e.ss.Schema), nil
 	}
 	ss, err := c.cl.SchemaByVersion(ctx, subject, -1)
 	if err != nil {
-		return 0, "", fmt.Errorf("registry: latest schema of subject %q: %w", subject, err)
+		return 0, Schema{}, fmt.Errorf("registry: latest schema of subject %q: %w", subject, err)
 	}
+	s := fromSR(ss.Schema)
 	c.mu.Lock()
 	c.latest[subject] = latestEntry{ss: ss, at: time.Now()}
-	c.byID[ss.ID] = ss.Schema.Schema
+	c.byID[ss.ID] = s
 	c.mu.Unlock()
-	return ss.ID, ss.Schema.Schema, nil
+	return ss.ID, s, nil
 }
 
 // withoutUserinfo hides the user and password of a URL that did not parse

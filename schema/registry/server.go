@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -49,18 +48,22 @@ type Options struct {
 	DefaultCompatibility string
 	// Logger receives warnings; default slog.Default().
 	Logger *slog.Logger
+	// Formats add schema formats, or replace the built-in ones (AVRO,
+	// JSON) of the same Type.
+	Formats []SchemaFormat
 }
 
-// Server is a Confluent-compatible schema registry serving Avro schemas over
-// HTTP, with state in a compacted Kafka topic in Confluent's record format.
+// Server is a Confluent-compatible schema registry serving Avro, JSON Schema
+// and Protobuf schemas over HTTP, with state in a compacted Kafka topic in Confluent's record format.
 // Only one instance should accept writes to a topic at a time (Confluent
 // elects a leader for this; we do not); any number may serve reads.
 type Server struct {
-	store  *store
-	logger *slog.Logger
-	ln     net.Listener
-	srv    *http.Server
-	done   chan struct{}
+	store   *store
+	formats map[string]SchemaFormat
+	logger  *slog.Logger
+	ln      net.Listener
+	srv     *http.Server
+	done    chan struct{}
 }
 
 // NewServer replays the schemas topic (creating it if needed) and starts
@@ -98,7 +101,10 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 		st.log.close()
 		return nil, fmt.Errorf("registry: listen %s: %w", opts.Addr, err)
 	}
-	s := &Server{store: st, logger: opts.Logger, ln: ln, done: make(chan struct{})}
+	s := &Server{store: st, formats: map[string]SchemaFormat{}, logger: opts.Logger, ln: ln, done: make(chan struct{})}
+	for _, f := range append(builtinFormats(), opts.Formats...) {
+		s.formats[normType(f.Type())] = f
+	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
@@ -139,11 +145,12 @@ func (s *Server) Close() error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { reply(w, 200, map[string]any{}) })
-	mux.HandleFunc("GET /schemas/types", func(w http.ResponseWriter, _ *http.Request) { reply(w, 200, []string{"AVRO"}) })
+	mux.HandleFunc("GET /schemas/types", func(w http.ResponseWriter, _ *http.Request) { reply(w, 200, schemaTypes) })
 	mux.HandleFunc("GET /subjects", s.listSubjects)
 	mux.HandleFunc("GET /subjects/{subject}/versions", s.listVersions)
 	mux.HandleFunc("GET /subjects/{subject}/versions/{version}", s.getVersion)
 	mux.HandleFunc("GET /subjects/{subject}/versions/{version}/schema", s.getVersionSchema)
+	mux.HandleFunc("GET /subjects/{subject}/versions/{version}/referencedby", s.getReferencedBy)
 	mux.HandleFunc("POST /subjects/{subject}/versions", s.register)
 	mux.HandleFunc("POST /subjects/{subject}", s.lookup)
 	mux.HandleFunc("DELETE /subjects/{subject}", s.deleteSubject)
@@ -194,6 +201,7 @@ const (
 	ErrCodeInvalidSchema         = 42201
 	ErrCodeInvalidVersion        = 42202
 	ErrCodeInvalidCompatLevel    = 42203
+	ErrCodeReferenceExists       = 42206
 	ErrCodeStore                 = 50001
 )
 
@@ -250,81 +258,192 @@ func pickVersion(w http.ResponseWriter, vs []version, raw string) (version, bool
 }
 
 type subjectVersion struct {
-	Subject string `json:"subject"`
-	Version int    `json:"version"`
-	ID      int    `json:"id"`
-	Schema  string `json:"schema"`
+	Subject    string      `json:"subject"`
+	Version    int         `json:"version"`
+	ID         int         `json:"id"`
+	SchemaType string      `json:"schemaType,omitempty"`
+	References []Reference `json:"references,omitempty"`
+	Schema     string      `json:"schema"`
+}
+
+// schemaString is GET /schemas/ids/{id}: schemaType left out for AVRO and
+// references when there are none, as Confluent answers.
+type schemaString struct {
+	SchemaType string      `json:"schemaType,omitempty"`
+	Schema     string      `json:"schema"`
+	References []Reference `json:"references,omitempty"`
+}
+
+// responseType is the schemaType as responses carry it: "" for AVRO.
+func responseType(t string) string {
+	if t == TypeAvro {
+		return ""
+	}
+	return t
+}
+
+func newSubjectVersion(subj string, v version, sc stored) subjectVersion {
+	return subjectVersion{Subject: subj, Version: v.version, ID: v.id, SchemaType: responseType(sc.typ), References: sc.refs, Schema: sc.text}
 }
 
 type schemaRequest struct {
-	Schema     string            `json:"schema"`
-	SchemaType string            `json:"schemaType,omitempty"`
-	References []json.RawMessage `json:"references,omitempty"`
+	Schema     string      `json:"schema"`
+	SchemaType string      `json:"schemaType,omitempty"`
+	References []Reference `json:"references,omitempty"`
 }
 
-func readSchema(w http.ResponseWriter, r *http.Request) (string, avro.Schema, bool) {
+// candidate is a schema of a request, checked and resolved.
+type candidate struct {
+	stored
+	resolved Resolved
+}
+
+// resolve returns the schema with every reference resolved transitively
+// (Confluent's resolvedReferences), or an error naming a reference that
+// does not resolve. A reference's version -1 is the subject's latest.
+func (st *state) resolve(text string, refs []Reference) (Resolved, []Reference, error) {
+	r := Resolved{Schema: text, Deps: map[string]string{}}
+	fixed := make([]Reference, len(refs))
+	var walk func(refs []Reference, top bool, depth int) error
+	walk = func(refs []Reference, top bool, depth int) error {
+		if depth > 64 {
+			return errors.New("references nested too deep (a cycle?)")
+		}
+		for i, ref := range refs {
+			if ref.Name == "" || ref.Subject == "" {
+				return fmt.Errorf("reference %+v needs a name and a subject", ref)
+			}
+			vs := st.subjects[ref.Subject]
+			var found *version
+			for j := range vs {
+				if vs[j].version == ref.Version || (ref.Version == -1 && !vs[j].deleted) {
+					found = &vs[j]
+				}
+			}
+			if found == nil {
+				return fmt.Errorf("reference %q: subject %q version %d not found", ref.Name, ref.Subject, ref.Version)
+			}
+			if top {
+				fixed[i] = Reference{Name: ref.Name, Subject: ref.Subject, Version: found.version}
+			}
+			sc := st.schemas[found.id]
+			if _, seen := r.Deps[ref.Name]; seen {
+				continue
+			}
+			r.Deps[ref.Name] = sc.text
+			if err := walk(sc.refs, false, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(refs, true, 0); err != nil {
+		return Resolved{}, nil, err
+	}
+	if len(fixed) == 0 {
+		fixed = nil
+	}
+	r.References = fixed
+	return r, fixed, nil
+}
+
+// resolvedOf resolves a stored schema (its references resolved when it was
+// registered; a hard-deleted reference leaves its name out).
+func (st *state) resolvedOf(sc stored) Resolved {
+	r, _, err := st.resolve(sc.text, sc.refs)
+	if err != nil {
+		return Resolved{Schema: sc.text, References: sc.refs}
+	}
+	return r
+}
+
+// readSchema reads a registration, lookup or compatibility request and
+// checks it with its type's format.
+func (s *Server) readSchema(w http.ResponseWriter, r *http.Request) (candidate, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	if err != nil {
 		fail(w, ErrCodeInvalidSchema, "Invalid schema: %v", err)
-		return "", nil, false
+		return candidate{}, false
 	}
 	var req schemaRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		reply(w, 422, &Error{Code: 422, Message: "Unrecognized request body: " + err.Error()})
-		return "", nil, false
+		return candidate{}, false
 	}
-	if t := strings.ToUpper(req.SchemaType); t != "" && t != "AVRO" {
-		fail(w, ErrCodeInvalidSchema, "Invalid schema: schemaType %s is not supported by this registry (AVRO only)", req.SchemaType)
-		return "", nil, false
+	typ := normType(req.SchemaType)
+	if !slices.Contains(schemaTypes, typ) {
+		fail(w, ErrCodeInvalidSchema, "Invalid schema type %s; valid types are %s", req.SchemaType, strings.Join(schemaTypes, ", "))
+		return candidate{}, false
 	}
-	if len(req.References) > 0 {
-		fail(w, ErrCodeInvalidSchema, "Invalid schema: schema references are not supported by this registry")
-		return "", nil, false
+	if strings.TrimSpace(req.Schema) == "" {
+		fail(w, ErrCodeInvalidSchema, "Invalid schema: empty schema")
+		return candidate{}, false
 	}
-	parsed, err := avro.ParseWithCache(req.Schema, "", &avro.SchemaCache{})
+	var res Resolved
+	var refs []Reference
+	s.store.read(func(st *state) { res, refs, err = st.resolve(req.Schema, req.References) })
 	if err != nil {
-		fail(w, ErrCodeInvalidSchema, "Invalid schema %s, details: %v", req.Schema, err)
-		return "", nil, false
+		fail(w, ErrCodeInvalidSchema, "Invalid schema %s with refs %v of type %s, details: %v", req.Schema, req.References, typ, err)
+		return candidate{}, false
 	}
-	return canonical(req.Schema), parsed, true
-}
-
-func parseAvro(text string) (avro.Schema, error) {
-	return avro.ParseWithCache(text, "", &avro.SchemaCache{})
-}
-
-// compatible checks candidate against the given existing schemas under level,
-// with Avro schema-resolution rules (hamba/avro). It returns the reasons for
-// an incompatibility.
-func compatible(level string, candidate avro.Schema, existing []string) []string {
-	var msgs []string
-	check := func(reader, writer avro.Schema, what string) {
-		if err := avro.NewSchemaCompatibility().Compatible(reader, writer); err != nil {
-			msgs = append(msgs, fmt.Sprintf("%s: %v", what, err))
+	text := req.Schema
+	if f, ok := s.formats[typ]; ok {
+		if text, err = f.Canonical(res); err != nil {
+			fail(w, ErrCodeInvalidSchema, "Invalid schema %s with refs %v of type %s, details: %v", req.Schema, req.References, typ, err)
+			return candidate{}, false
 		}
 	}
-	for i, text := range existing {
-		old, err := parseAvro(text)
-		if err != nil {
-			msgs = append(msgs, fmt.Sprintf("stored schema cannot be parsed: %v", err))
+	res.Schema = text
+	return candidate{stored: stored{typ: typ, text: text, refs: refs}, resolved: res}, true
+}
+
+// existingSchema is one earlier version to check a candidate against.
+type existingSchema struct {
+	version int
+	typ     string
+	res     Resolved
+}
+
+// compatible checks c against the existing schemas under level with c's
+// format. It returns the reasons for an incompatibility. A schema type
+// without a format cannot be checked: that is an incompatibility too, said
+// plainly, so that nothing unchecked is accepted under a level that asks
+// for checks (NONE registers anything).
+func (s *Server) compatible(level string, c candidate, existing []existingSchema) []string {
+	if level == CompatNone || len(existing) == 0 {
+		return nil
+	}
+	f, ok := s.formats[c.typ]
+	if !ok {
+		return []string{fmt.Sprintf("this registry cannot check the compatibility of %s schemas (compatibility %s); set the subject's compatibility to NONE to register it unchecked", c.typ, level)}
+	}
+	var msgs []string
+	for _, old := range existing {
+		what := fmt.Sprintf("{oldSchemaVersion: %d}", old.version)
+		if old.typ != c.typ {
+			msgs = append(msgs, fmt.Sprintf("%s Incompatible because of different schema type: %s, %s", what, old.typ, c.typ))
 			continue
 		}
-		what := fmt.Sprintf("{oldSchemaVersion: %d}", i+1)
+		check := func(newer, older Resolved, dir string) {
+			for _, m := range f.CheckCompatibility(newer, older) {
+				msgs = append(msgs, fmt.Sprintf("%s %s %s", level, what, dir+m))
+			}
+		}
 		switch level {
 		case CompatBackward, CompatBackwardTransitive:
-			check(candidate, old, "BACKWARD "+what+" new schema cannot read data written with the old one")
+			check(c.resolved, old.res, "new schema cannot read data written with the old one: ")
 		case CompatForward, CompatForwardTransitive:
-			check(old, candidate, "FORWARD "+what+" old schema cannot read data written with the new one")
+			check(old.res, c.resolved, "old schema cannot read data written with the new one: ")
 		case CompatFull, CompatFullTransitive:
-			check(candidate, old, "FULL "+what+" new schema cannot read data written with the old one")
-			check(old, candidate, "FULL "+what+" old schema cannot read data written with the new one")
+			check(c.resolved, old.res, "new schema cannot read data written with the old one: ")
+			check(old.res, c.resolved, "old schema cannot read data written with the new one: ")
 		}
 	}
 	return msgs
 }
 
-// schemasToCheck returns the texts to check a new schema against for level.
-func (st *state) schemasToCheck(subject, level string) []string {
+// schemasToCheck returns the schemas to check a new schema against for level.
+func (st *state) schemasToCheck(subject, level string) []existingSchema {
 	vs := live(st.subjects[subject], false)
 	if len(vs) == 0 || level == CompatNone {
 		return nil
@@ -332,9 +451,10 @@ func (st *state) schemasToCheck(subject, level string) []string {
 	if !strings.HasSuffix(level, "_TRANSITIVE") {
 		vs = vs[len(vs)-1:]
 	}
-	out := make([]string, len(vs))
+	out := make([]existingSchema, len(vs))
 	for i, v := range vs {
-		out[i] = st.schemas[v.id]
+		sc := st.schemas[v.id]
+		out[i] = existingSchema{version: v.version, typ: sc.typ, res: st.resolvedOf(sc)}
 	}
 	return out
 }
@@ -344,6 +464,43 @@ func (st *state) level(subject string) string {
 		return l
 	}
 	return st.globalCompat
+}
+
+// referencedBy returns the ids of the schemas that refer to subject/version,
+// counting only schemas with a version not soft-deleted unless
+// includeDeleted, sorted; with the subjects they are registered under.
+func (st *state) referencedBy(subject string, ver int, includeDeleted bool) ([]int, map[string]bool) {
+	var ids []int
+	subjects := map[string]bool{}
+	for id, sc := range st.schemas {
+		refers := false
+		for _, ref := range sc.refs {
+			if ref.Subject == subject && ref.Version == ver {
+				refers = true
+			}
+		}
+		if !refers {
+			continue
+		}
+		used := false
+		for subj, vs := range st.subjects {
+			for _, v := range live(vs, includeDeleted) {
+				if v.id == id {
+					used = true
+					subjects[subj] = true
+				}
+			}
+		}
+		if used {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, subjects
+}
+
+func referenceExists(w http.ResponseWriter, subj string, ver int) {
+	fail(w, ErrCodeReferenceExists, "One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=%s,version=%d}.", subj, ver)
 }
 
 // ---------- handlers ----------
@@ -380,10 +537,10 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) findVersion(w http.ResponseWriter, r *http.Request) (subjectVersion, bool) {
 	subj := r.PathValue("subject")
 	var vs []version
-	var schemas map[int]string
+	var schemas map[int]stored
 	s.store.read(func(st *state) {
 		vs = live(st.subjects[subj], boolParam(r, "deleted"))
-		schemas = map[int]string{}
+		schemas = map[int]stored{}
 		for _, v := range vs {
 			schemas[v.id] = st.schemas[v.id]
 		}
@@ -396,7 +553,7 @@ func (s *Server) findVersion(w http.ResponseWriter, r *http.Request) (subjectVer
 	if !ok {
 		return subjectVersion{}, false
 	}
-	return subjectVersion{Subject: subj, Version: v.version, ID: v.id, Schema: schemas[v.id]}, true
+	return newSubjectVersion(subj, v, schemas[v.id]), true
 }
 
 func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
@@ -412,9 +569,22 @@ func (s *Server) getVersionSchema(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (s *Server) getReferencedBy(w http.ResponseWriter, r *http.Request) {
+	sv, ok := s.findVersion(w, r)
+	if !ok {
+		return
+	}
+	var ids []int
+	s.store.read(func(st *state) { ids, _ = st.referencedBy(sv.Subject, sv.Version, boolParam(r, "deleted")) })
+	if ids == nil {
+		ids = []int{}
+	}
+	reply(w, 200, ids)
+}
+
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	subj := r.PathValue("subject")
-	text, parsed, ok := readSchema(w, r)
+	c, ok := s.readSchema(w, r)
 	if !ok {
 		return
 	}
@@ -428,20 +598,21 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	var (
 		existingID  = -1
-		toCheck     []string
+		toCheck     []existingSchema
 		level       string
 		id, nextVer int
 	)
+	ident := c.identity()
 	s.store.read(func(st *state) {
 		for _, v := range live(st.subjects[subj], false) {
-			if canonical(st.schemas[v.id]) == text {
+			if st.schemas[v.id].identity() == ident {
 				existingID = v.id
 				return
 			}
 		}
 		level = st.level(subj)
 		toCheck = st.schemasToCheck(subj, level)
-		if gid, ok := st.byText[text]; ok {
+		if gid, ok := st.byText[ident]; ok {
 			id = gid
 		} else {
 			id = st.maxID + 1
@@ -455,12 +626,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, map[string]int{"id": existingID})
 		return
 	}
-	if msgs := compatible(level, parsed, toCheck); len(msgs) > 0 {
+	if msgs := s.compatible(level, c, toCheck); len(msgs) > 0 {
 		fail(w, ErrCodeIncompatible, "Schema being registered is incompatible with an earlier schema for subject \"%s\", details: [%s]", subj, strings.Join(msgs, ", "))
 		return
 	}
 	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: &subj, Version: &nextVer, Magic: 1})
-	val, _ := json.Marshal(schemaValue{Subject: subj, Version: nextVer, ID: id, Schema: text})
+	val, _ := json.Marshal(schemaValue{Subject: subj, Version: nextVer, ID: id, SchemaType: responseType(c.typ), References: c.refs, Schema: c.text})
 	if err := s.store.log.write(r.Context(), []kv{{key, val}}); err != nil {
 		fail(w, ErrCodeStore, "Error while registering schema: %v", err)
 		return
@@ -470,18 +641,19 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	subj := r.PathValue("subject")
-	text, _, ok := readSchema(w, r)
+	c, ok := s.readSchema(w, r)
 	if !ok {
 		return
 	}
+	ident := c.identity()
 	found, exists := subjectVersion{}, false
 	var hasVersions bool
 	s.store.read(func(st *state) {
 		vs := live(st.subjects[subj], boolParam(r, "deleted"))
 		hasVersions = len(vs) > 0
 		for _, v := range vs {
-			if canonical(st.schemas[v.id]) == text {
-				found, exists = subjectVersion{Subject: subj, Version: v.version, ID: v.id, Schema: st.schemas[v.id]}, true
+			if sc := st.schemas[v.id]; sc.identity() == ident {
+				found, exists = newSubjectVersion(subj, v, sc), true
 			}
 		}
 	})
@@ -501,12 +673,14 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 	s.store.writeMu.Lock()
 	defer s.store.writeMu.Unlock()
 	var vs []version
-	var texts map[int]string
+	var schemas map[int]stored
+	refBy := map[int]map[string]bool{}
 	s.store.read(func(st *state) {
 		vs = slices.Clone(st.subjects[subj])
-		texts = map[int]string{}
+		schemas = map[int]stored{}
 		for _, v := range vs {
-			texts[v.id] = st.schemas[v.id]
+			schemas[v.id] = st.schemas[v.id]
+			_, refBy[v.version] = st.referencedBy(subj, v.version, permanent)
 		}
 	})
 	if len(vs) == 0 {
@@ -517,6 +691,15 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 	var deleted []int
 	for _, v := range vs {
 		ver := v.version
+		if permanent || !v.deleted {
+			// Confluent: references from the subject itself do not count.
+			for other := range refBy[ver] {
+				if other != subj {
+					referenceExists(w, subj, ver)
+					return
+				}
+			}
+		}
 		key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: &subj, Version: &ver, Magic: 1})
 		if permanent {
 			if !v.deleted {
@@ -530,7 +713,8 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 		if v.deleted {
 			continue
 		}
-		val, _ := json.Marshal(schemaValue{Subject: subj, Version: ver, ID: v.id, Schema: texts[v.id], Deleted: true})
+		sc := schemas[v.id]
+		val, _ := json.Marshal(schemaValue{Subject: subj, Version: ver, ID: v.id, SchemaType: responseType(sc.typ), References: sc.refs, Schema: sc.text, Deleted: true})
 		recs = append(recs, kv{key, val})
 		deleted = append(deleted, ver)
 	}
@@ -555,12 +739,12 @@ func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
 	s.store.writeMu.Lock()
 	defer s.store.writeMu.Unlock()
 	var vs []version
-	var texts map[int]string
+	var schemas map[int]stored
 	s.store.read(func(st *state) {
 		vs = live(st.subjects[subj], permanent)
-		texts = map[int]string{}
+		schemas = map[int]stored{}
 		for _, v := range vs {
-			texts[v.id] = st.schemas[v.id]
+			schemas[v.id] = st.schemas[v.id]
 		}
 	})
 	if len(vs) == 0 {
@@ -572,6 +756,12 @@ func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ver := v.version
+	var refs []int
+	s.store.read(func(st *state) { refs, _ = st.referencedBy(subj, ver, permanent) })
+	if len(refs) > 0 {
+		referenceExists(w, subj, ver)
+		return
+	}
 	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: &subj, Version: &ver, Magic: 1})
 	var val []byte
 	if permanent {
@@ -580,7 +770,8 @@ func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		val, _ = json.Marshal(schemaValue{Subject: subj, Version: ver, ID: v.id, Schema: texts[v.id], Deleted: true})
+		sc := schemas[v.id]
+		val, _ = json.Marshal(schemaValue{Subject: subj, Version: ver, ID: v.id, SchemaType: responseType(sc.typ), References: sc.refs, Schema: sc.text, Deleted: true})
 	}
 	if err := s.store.log.write(r.Context(), []kv{{key, val}}); err != nil {
 		fail(w, ErrCodeStore, "Error while deleting the schema: %v", err)
@@ -589,30 +780,30 @@ func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
 	reply(w, 200, ver)
 }
 
-func (s *Server) schemaID(w http.ResponseWriter, r *http.Request) (int, string, bool) {
+func (s *Server) schemaID(w http.ResponseWriter, r *http.Request) (int, stored, bool) {
 	id, err := strconv.Atoi(r.PathValue("id"))
-	var text string
+	var sc stored
 	var ok bool
 	if err == nil {
-		s.store.read(func(st *state) { text, ok = st.schemas[id] })
+		s.store.read(func(st *state) { sc, ok = st.schemas[id] })
 	}
 	if !ok {
 		fail(w, ErrCodeSchemaNotFound, "Schema %s not found", r.PathValue("id"))
-		return 0, "", false
+		return 0, stored{}, false
 	}
-	return id, text, true
+	return id, sc, true
 }
 
 func (s *Server) getByID(w http.ResponseWriter, r *http.Request) {
-	if _, text, ok := s.schemaID(w, r); ok {
-		reply(w, 200, map[string]string{"schema": text})
+	if _, sc, ok := s.schemaID(w, r); ok {
+		reply(w, 200, schemaString{SchemaType: responseType(sc.typ), Schema: sc.text, References: sc.refs})
 	}
 }
 
 func (s *Server) getRawByID(w http.ResponseWriter, r *http.Request) {
-	if _, text, ok := s.schemaID(w, r); ok {
+	if _, sc, ok := s.schemaID(w, r); ok {
 		w.Header().Set("Content-Type", contentType)
-		_, _ = io.WriteString(w, text)
+		_, _ = io.WriteString(w, sc.text)
 	}
 }
 
@@ -665,7 +856,6 @@ func (s *Server) versionsByID(w http.ResponseWriter, r *http.Request) {
 	}
 	reply(w, 200, out)
 }
-
 func readLevel(w http.ResponseWriter, r *http.Request) (string, bool) {
 	var req struct {
 		Compatibility string `json:"compatibility"`
@@ -760,18 +950,19 @@ func (s *Server) compatReply(w http.ResponseWriter, r *http.Request, msgs []stri
 
 func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request) {
 	subj := r.PathValue("subject")
-	_, parsed, ok := readSchema(w, r)
+	c, ok := s.readSchema(w, r)
 	if !ok {
 		return
 	}
 	var vs []version
 	var level string
-	schemas := map[int]string{}
+	schemas := map[int]existingSchema{}
 	s.store.read(func(st *state) {
 		vs = live(st.subjects[subj], false)
 		level = st.level(subj)
 		for _, v := range vs {
-			schemas[v.id] = st.schemas[v.id]
+			sc := st.schemas[v.id]
+			schemas[v.id] = existingSchema{version: v.version, typ: sc.typ, res: st.resolvedOf(sc)}
 		}
 	})
 	if len(vs) == 0 {
@@ -782,20 +973,20 @@ func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.compatReply(w, r, compatible(level, parsed, []string{schemas[v.id]}))
+	s.compatReply(w, r, s.compatible(level, c, []existingSchema{schemas[v.id]}))
 }
 
 func (s *Server) checkCompatAll(w http.ResponseWriter, r *http.Request) {
 	subj := r.PathValue("subject")
-	_, parsed, ok := readSchema(w, r)
+	c, ok := s.readSchema(w, r)
 	if !ok {
 		return
 	}
-	var toCheck []string
+	var toCheck []existingSchema
 	var level string
 	s.store.read(func(st *state) {
 		level = st.level(subj)
 		toCheck = st.schemasToCheck(subj, level)
 	})
-	s.compatReply(w, r, compatible(level, parsed, toCheck))
+	s.compatReply(w, r, s.compatible(level, c, toCheck))
 }

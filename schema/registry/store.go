@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,13 +43,13 @@ type configKey struct {
 }
 
 type schemaValue struct {
-	Subject    string            `json:"subject"`
-	Version    int               `json:"version"`
-	ID         int               `json:"id"`
-	SchemaType string            `json:"schemaType,omitempty"`
-	References []json.RawMessage `json:"references,omitempty"`
-	Schema     string            `json:"schema"`
-	Deleted    bool              `json:"deleted"`
+	Subject    string      `json:"subject"`
+	Version    int         `json:"version"`
+	ID         int         `json:"id"`
+	SchemaType string      `json:"schemaType,omitempty"`
+	References []Reference `json:"references,omitempty"`
+	Schema     string      `json:"schema"`
+	Deleted    bool        `json:"deleted"`
 }
 
 type configValue struct {
@@ -63,9 +62,23 @@ type version struct {
 	deleted bool
 }
 
+// stored is one schema of the registry, by id.
+type stored struct {
+	typ  string // TypeAvro, TypeJSON, TypeProtobuf (never "")
+	text string // canonical text
+	refs []Reference
+}
+
+// identity is what makes two registrations the same schema: type, canonical
+// text and references, as Confluent compares them.
+func (s stored) identity() string {
+	b, _ := json.Marshal(s.refs)
+	return s.typ + "\x00" + s.text + "\x00" + string(b)
+}
+
 type state struct {
-	schemas       map[int]string       // id → schema text
-	byText        map[string]int       // canonical schema text → id
+	schemas       map[int]stored       // id → schema
+	byText        map[string]int       // identity → id
 	subjects      map[string][]version // ordered by version
 	subjectCompat map[string]string    // subject → level
 	globalCompat  string
@@ -74,7 +87,7 @@ type state struct {
 
 func newState(defaultCompat string) *state {
 	return &state{
-		schemas:       map[int]string{},
+		schemas:       map[int]stored{},
 		byText:        map[string]int{},
 		subjects:      map[string][]version{},
 		subjectCompat: map[string]string{},
@@ -115,10 +128,10 @@ func (st *state) apply(key, value []byte) error {
 		if err := json.Unmarshal(value, &v); err != nil {
 			return fmt.Errorf("bad SCHEMA value: %w", err)
 		}
-		st.schemas[v.ID] = v.Schema
-		canon := canonical(v.Schema)
-		if _, ok := st.byText[canon]; !ok {
-			st.byText[canon] = v.ID
+		sc := stored{typ: normType(v.SchemaType), text: v.Schema, refs: v.References}
+		st.schemas[v.ID] = sc
+		if _, ok := st.byText[sc.identity()]; !ok {
+			st.byText[sc.identity()] = v.ID
 		}
 		if v.ID > st.maxID {
 			st.maxID = v.ID
@@ -153,17 +166,6 @@ func (st *state) apply(key, value []byte) error {
 	// NOOP, DELETE_SUBJECT, CLEAR_SUBJECT, MODE, …: nothing to fold (deletes
 	// are also written as SCHEMA records with deleted=true).
 	return nil
-}
-
-// canonical is the schema text used to recognize the same schema: compact
-// JSON (whitespace-insensitive, property-order sensitive, as Confluent's
-// canonical string).
-func canonical(s string) string {
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(s)); err != nil {
-		return s
-	}
-	return b.String()
 }
 
 // log is where state lives: a Kafka topic, or memory for tests.
