@@ -87,7 +87,11 @@ func (w *javaWriter) classDesc(c javaBox) {
 }
 
 // EncodeJavaKey serializes key values as Debezium stores a chunk boundary.
+// A nil slice is Java's null.
 func EncodeJavaKey(vals []any) (string, error) {
+	if vals == nil {
+		return "aced000570", nil
+	}
 	w := &javaWriter{handles: map[string]uint32{}}
 	_ = binary.Write(&w.b, binary.BigEndian, uint16(jsMagic))
 	_ = binary.Write(&w.b, binary.BigEndian, uint16(jsVersion))
@@ -250,6 +254,9 @@ func DecodeJavaKey(s string) ([]any, error) {
 	head, err := r.n(5)
 	if err != nil {
 		return nil, err
+	}
+	if binary.BigEndian.Uint16(head) == jsMagic && binary.BigEndian.Uint16(head[2:]) == jsVersion && head[4] == tcNull {
+		return nil, nil
 	}
 	if binary.BigEndian.Uint16(head) != jsMagic || binary.BigEndian.Uint16(head[2:]) != jsVersion || head[4] != tcArray {
 		return nil, errors.New("not a serialized Java Object[]")

@@ -160,6 +160,7 @@ func newConfigDef() *config.Def {
 	long(KeyConnectKeepAliveMs, 60000, 1, "Longest backoff between reconnect attempts, in milliseconds.")
 	str(KeySnapshotLockingMode, "minimal", config.Low, "minimal (the global read lock only while snapshot transactions start on MySQL; none on MariaDB) or none (never lock: MySQL snapshots with one thread may then start at a later binlog position).", config.OneOf("minimal", "none"))
 	cdc.DefineColumnKeys(d)
+	cdc.DefineSignalKeys(d)
 	d.PassThrough(ignoredPrefixes...)
 	d.PassThrough(cdc.ColumnRulePrefixes...)
 	return d
@@ -221,6 +222,7 @@ type settings struct {
 	keepAlive            bool
 	lockingMode          string
 	columns              *cdc.ColumnRules
+	signals              *cdc.SignalConfig
 }
 
 func parseSettings(raw map[string]string) (*settings, error) {
@@ -296,6 +298,9 @@ func parseSettings(raw map[string]string) (*settings, error) {
 	if s.columns, cerrs = cdc.ParseColumnRules(raw); len(cerrs) > 0 {
 		return nil, cerrs
 	}
+	if s.signals, cerrs = cdc.ParseSignalConfig(v, s.prefix, 2); len(cerrs) > 0 {
+		return nil, cerrs
+	}
 	return s, nil
 }
 
@@ -330,6 +335,9 @@ func validate(v *config.Values) config.Errors {
 	}
 	if _, cerrs := cdc.ParseColumnRules(raw); len(cerrs) > 0 {
 		errs = append(errs, cerrs...)
+	}
+	if _, serrs := cdc.ParseSignalConfig(v, v.String(KeyTopicPrefix), 2); len(serrs) > 0 {
+		errs = append(errs, serrs...)
 	}
 	if id := v.Long(KeyServerID); id > 0xFFFFFFFF {
 		errs = append(errs, config.KeyError{Key: KeyServerID, Message: "database.server.id must fit in 32 bits"})

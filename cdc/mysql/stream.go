@@ -27,6 +27,7 @@ type reader struct {
 
 	tables map[string]*table // db.table → current version
 	byID   map[uint64]*table // table id → version bound by the last table map (nil: not captured)
+	sigIDs map[uint64]bool   // table ids bound to the signal table
 	gset   gmysql.GTIDSet    // transactions completed (nil when unknown)
 
 	file string
@@ -63,6 +64,7 @@ func newReader(t *Task) *reader {
 		t: t, s: t.s, log: t.log,
 		tables: map[string]*table{},
 		byID:   map[uint64]*table{},
+		sigIDs: map[uint64]bool{},
 		resume: t.start,
 	}
 }
@@ -382,6 +384,11 @@ func (r *reader) maybeHeartbeat(ctx context.Context) error {
 // building (and caching) a new version when the structure changed.
 func (r *reader) bindTable(ctx context.Context, e *replication.TableMapEvent) error {
 	db, name := string(e.Schema), string(e.Table)
+	if r.t.inc.isSignalTable(db, name) {
+		r.sigIDs[e.TableID] = true
+	} else {
+		delete(r.sigIDs, e.TableID)
+	}
 	if !r.s.filters.table(db, name) {
 		r.byID[e.TableID] = nil
 		return nil
@@ -451,10 +458,24 @@ func (r *reader) count(tbl *table) *schema.Struct {
 
 func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replication.EventHeader) error {
 	tbl := r.byID[e.TableID]
+	typ := e.Type()
+	signals := r.sigIDs[e.TableID] && typ == replication.EnumRowsEventTypeInsert
 	if tbl == nil {
+		if signals {
+			if !r.inTxn {
+				r.beginTxn(uint32(0), h)
+			}
+			for i := range e.Rows {
+				if r.skipRow(i) {
+					continue
+				}
+				if err := r.signalRow(ctx, e.Rows[i], i, h); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	}
-	typ := e.Type()
 	step := 1
 	var op cdc.Op
 	switch typ {
@@ -488,6 +509,11 @@ func (r *reader) rows(ctx context.Context, e *replication.RowsEvent, h *replicat
 				}
 			}
 			continue
+		}
+		if signals {
+			if err := r.signalRow(ctx, e.Rows[i], i, h); err != nil {
+				return err
+			}
 		}
 		if r.s.skip[string(op)] {
 			continue
@@ -545,12 +571,14 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 		if err != nil {
 			return fatal(err)
 		}
+		r.t.inc.observe(tbl.id, key)
 		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpCreate, nil, val, src, r.count(tbl), now)))
 	case cdc.OpDelete:
 		key, val, err := tbl.rowValue(e.Rows[i], true)
 		if err != nil {
 			return fatal(err)
 		}
+		r.t.inc.observe(tbl.id, key)
 		recs = append(recs, mk(key, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, val, nil, src, r.count(tbl), now)))
 		// As Debezium 3.6.1: every delete gets its tombstone, with a
 		// null key for a table without one.
@@ -566,6 +594,8 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 		if err != nil {
 			return fatal(err)
 		}
+		r.t.inc.observe(tbl.id, bk)
+		r.t.inc.observe(tbl.id, ak)
 		if tbl.keySchema != nil && !keyEqual(bk, ak) {
 			d := mk(bk, cdc.NewEnvelope(tbl.envSchema, cdc.OpDelete, bv, nil, src, r.count(tbl), now))
 			d.Headers = []schema.Header{{Key: cdc.HeaderNewKey, Value: keyJSON(ak)}}
@@ -605,6 +635,59 @@ func (r *reader) emitRow(ctx context.Context, tbl *table, op cdc.Op, e *replicat
 			recs[j].SourceOffset = beforeMap
 		}
 		if err := t.emit(ctx, recs[j]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signalRow handles row i of an insert into the signal table: a watermark
+// of the running incremental snapshot (at a close, the chunk's remaining
+// rows are emitted here, in binlog order) or a signal for the snapshot loop.
+func (r *reader) signalRow(ctx context.Context, row []any, i int, h *replication.EventHeader) error {
+	if len(row) < 3 {
+		r.log.Warn("signal table row has fewer than 3 columns (id, type, data); skipped")
+		return nil
+	}
+	str := func(v any) string {
+		switch x := v.(type) {
+		case nil:
+			return ""
+		case []byte:
+			return string(x)
+		case string:
+			return x
+		}
+		return fmt.Sprint(v)
+	}
+	sig := cdc.Signal{ID: str(row[0]), Type: str(row[1]), Data: str(row[2]), Channel: cdc.ChannelSource}
+	if sig.Type != cdc.SignalWindowOpen && sig.Type != cdc.SignalWindowClose {
+		if r.s.signals.Channels[cdc.ChannelSource] {
+			r.t.inc.handle(sig)
+		}
+		return nil
+	}
+	rows := r.t.inc.windowSignal(sig)
+	if rows == nil {
+		return nil
+	}
+	defer r.t.inc.windowDone()
+	base := position{File: r.txnFile, Pos: r.txnPos, GTIDs: r.txnGTIDs, Event: r.evIdx, Row: int64(i), ServerID: r.txnServerID, TsSec: int64(h.Timestamp)}
+	for _, cr := range rows {
+		now := time.Now()
+		src := r.t.source.build(&sourceInfo{tsMs: now.UnixMilli(), snapshot: cdc.SnapshotIncremental, db: cr.tbl.db, table: cr.tbl.name,
+			serverID: int64(h.ServerID), gtid: r.txnGTID, file: r.file, pos: int64(r.txnPos)})
+		rec := schema.Record{
+			Topic: cr.tbl.topic, Partition: -1,
+			ValueSchema: cr.tbl.envSchema, Value: cdc.NewEnvelope(cr.tbl.envSchema, cdc.OpRead, nil, cr.value, src, nil, now),
+			SourcePartition: r.t.partition,
+		}
+		if cr.key != nil {
+			rec.KeySchema, rec.Key = cr.tbl.keySchema, cr.key
+		}
+		r.t.inc.emitted(cr)
+		rec.SourceOffset = base.offsetMap()
+		if err := r.t.emit(ctx, rec); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-cdc/tributary/cdc"
@@ -43,6 +44,11 @@ type Task struct {
 	committed     chan struct{}
 	committedOnce sync.Once
 
+	// inc runs incremental snapshots (nil without signals configured);
+	// lastOffset is the offset of the last record emitted (for log signals).
+	inc        *incremental
+	lastOffset atomic.Pointer[map[string]any]
+
 	queue chan schema.Record
 	errMu sync.Mutex
 	err   error
@@ -67,6 +73,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	t.partition = map[string]any{"server": s.prefix}
 	if s.extendedHeaders {
 		t.hdrs = cdc.NewContextHeaders(s.prefix, tc.TaskID, s.connectorName)
+	}
+	if s.signals.DataCollection != "" || s.signals.Channels[cdc.ChannelKafka] || s.signals.Channels[cdc.ChannelFile] {
+		t.inc = newIncremental(t, s.signals)
 	}
 	t.db, err = openDB(s)
 	if err != nil {
@@ -126,6 +135,18 @@ func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
 		off, err = parseOffset(stored)
 		if err != nil {
 			return fmt.Errorf("committed offset %v: %w", stored, err)
+		}
+	}
+	if haveOffset {
+		st, err := cdc.LoadIncrementalState(stored)
+		if err != nil {
+			return fmt.Errorf("committed offset: %w", err)
+		}
+		switch {
+		case st.Running() && t.inc != nil:
+			t.inc.load(st)
+		case st.Running():
+			t.log.Warn("the committed offset holds an unfinished incremental snapshot, but no signals are configured: it is dropped", "collections", st.CollectionsJSON())
 		}
 	}
 	snapshotUnfinished := haveOffset && off.Snapshot && !off.SnapshotCompleted
@@ -238,8 +259,38 @@ func (t *Task) run(ctx context.Context) error {
 		}
 		t.start = position{File: file, Pos: pos, GTIDs: gtids}
 	}
+	if t.inc != nil {
+		t.startSignals(ctx)
+	}
 	r := newReader(t)
 	return r.run(ctx)
+}
+
+// startSignals starts the incremental snapshot loop and the Kafka and file
+// signal channels; they end with ctx.
+func (t *Task) startSignals(ctx context.Context) {
+	s := t.s.signals
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.inc.run(ctx)
+	}()
+	if s.Channels[cdc.ChannelKafka] {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			if err := cdc.RunKafkaSignals(ctx, s, t.s.prefix, t.log, t.inc.handle); err != nil {
+				t.log.Error("kafka signal channel stopped", "err", err)
+			}
+		}()
+	}
+	if s.Channels[cdc.ChannelFile] {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			_ = cdc.RunFileSignals(ctx, s, t.log, t.inc.handle)
+		}()
+	}
 }
 
 func (t *Task) setErr(err error) {
@@ -256,8 +307,13 @@ func (t *Task) getErr() error {
 	return t.err
 }
 
-// emit hands one record to Poll, blocking while the queue is full.
+// emit hands one record to Poll, blocking while the queue is full. While
+// an incremental snapshot runs, its state joins the record's offset.
 func (t *Task) emit(ctx context.Context, rec schema.Record) error {
+	if t.inc != nil && rec.SourceOffset != nil {
+		rec.SourceOffset = t.inc.decorate(rec.SourceOffset)
+		t.lastOffset.Store(&rec.SourceOffset)
+	}
 	select {
 	case t.queue <- rec:
 		return nil
