@@ -56,7 +56,7 @@ type incremental struct {
 	stops    []stopRequest
 	paused   bool
 	// the current window (guarded by mu)
-	chunkID string
+	chunkID  string
 	winTable string
 	open     bool
 	seen     map[string]struct{}
