@@ -67,6 +67,9 @@ type incremental struct {
 	// keys are the offset keys of the current state (nil: no snapshot runs).
 	keys atomic.Pointer[map[string]any]
 
+	// dropped counts chunk rows left out because the row changed inside
+	// the window.
+	dropped atomic.Int64
 	// cur is the loop's table version (guarded by mu where the state is).
 	cur *chunkTable
 }
@@ -263,6 +266,7 @@ func (inc *incremental) windowSignal(s cdc.Signal) []chunkRow {
 		}
 	}
 	if d := len(inc.chunk) - len(out); d > 0 {
+		inc.dropped.Add(int64(d))
 		inc.log.Debug("chunk rows superseded by changes inside the window", "table", inc.winTable, "dropped", d)
 	}
 	inc.open = false

@@ -184,7 +184,10 @@ func incEvents(t *testing.T, recs []schema.Record, topic string) []schema.Record
 // incWriter inserts, updates (also key changes) and deletes rows of a and b
 // until stopped.
 type incWriter struct {
-	conn  *sqlx.DB
+	conn *sqlx.DB
+	// hot, when set, returns the key the snapshot of a is at: half of the
+	// changes to a hit the next rows, those the window is reading.
+	hot   func() int
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	err   atomic.Value
@@ -192,8 +195,8 @@ type incWriter struct {
 	nextA int
 }
 
-func startIncWriter(conn *sqlx.DB, rowsA, rowsB int) *incWriter {
-	w := &incWriter{conn: conn, stop: make(chan struct{}), nextA: rowsA + 1}
+func startIncWriter(conn *sqlx.DB, rowsA, rowsB int, hot func() int) *incWriter {
+	w := &incWriter{conn: conn, stop: make(chan struct{}), nextA: rowsA + 1, hot: hot}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -205,16 +208,22 @@ func startIncWriter(conn *sqlx.DB, rowsA, rowsB int) *incWriter {
 			default:
 			}
 			var q string
+			pick := func() int {
+				if w.hot != nil && rng.IntN(2) == 0 {
+					return w.hot() + 1 + rng.IntN(40)
+				}
+				return 1 + rng.IntN(w.nextA)
+			}
 			switch op := rng.IntN(100); {
 			case op < 20:
 				q = fmt.Sprintf("INSERT INTO a VALUES (%d, 'ins-%d', %d)", w.nextA, w.nextA, rng.IntN(1000))
 				w.nextA++
 			case op < 45:
-				q = fmt.Sprintf("UPDATE a SET v = 'upd-%d', n = n + 1 WHERE id = %d", rng.IntN(1e6), 1+rng.IntN(w.nextA))
+				q = fmt.Sprintf("UPDATE a SET v = 'upd-%d', n = n + 1 WHERE id = %d", rng.IntN(1e6), pick())
 			case op < 55:
-				q = fmt.Sprintf("DELETE FROM a WHERE id = %d", 1+rng.IntN(w.nextA))
+				q = fmt.Sprintf("DELETE FROM a WHERE id = %d", pick())
 			case op < 60:
-				q = fmt.Sprintf("UPDATE IGNORE a SET id = %d WHERE id = %d", w.nextA, 1+rng.IntN(w.nextA))
+				q = fmt.Sprintf("UPDATE IGNORE a SET id = %d WHERE id = %d", w.nextA, pick())
 				w.nextA++
 			case op < 72:
 				q = fmt.Sprintf("INSERT IGNORE INTO b VALUES (%d, 'n%d', %d)", rng.IntN(rowsB/20+50), rng.IntN(30), rng.IntN(1e6))
@@ -228,7 +237,6 @@ func startIncWriter(conn *sqlx.DB, rowsA, rowsB int) *incWriter {
 				return
 			}
 			w.txns.Add(1)
-			time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 		}
 	}()
 	return w
@@ -254,11 +262,18 @@ func TestIncrementalSnapshotSignalTable(t *testing.T) {
 	incSetup(t, conn, rowsA, rowsB)
 	prefix := "inc1"
 	off := &memOffsets{}
-	task := startTask(t, incConfig(db, prefix), off)
+	task := startTask(t, incConfig(db, prefix, "incremental.snapshot.chunk.size", "25"), off)
 	c := &collector{t: t, task: task, off: off}
 	waitStreaming(t, c, conn, prefix, db.Name)
 
-	w := startIncWriter(conn, rowsA, rowsB)
+	w := startIncWriter(conn, rowsA, rowsB, func() int {
+		task.inc.mu.Lock()
+		defer task.inc.mu.Unlock()
+		if task.inc.state.Running() && strings.HasSuffix(task.inc.state.Collections[0].ID, ".a") && len(task.inc.state.LastKey) == 1 {
+			return int(task.inc.state.LastKey[0].(int32))
+		}
+		return 0
+	})
 	time.Sleep(200 * time.Millisecond)
 	sig := fmt.Sprintf(`{"data-collections": ["%s\\.(a|b)"], "type": "incremental"}`, regexp.QuoteMeta(db.Name))
 	mustExec(t, conn, "INSERT INTO dbz_signal VALUES ('sig-1', 'execute-snapshot', ?)", sig)
@@ -271,7 +286,7 @@ func TestIncrementalSnapshotSignalTable(t *testing.T) {
 	})
 	w.finish(t)
 	flush(t, c, conn, prefix, db.Name)
-	t.Logf("writer: %d statements during the snapshot", w.txns.Load())
+	t.Logf("writer: %d statements during the snapshot; %d chunk rows superseded inside their window", w.txns.Load(), task.inc.dropped.Load())
 
 	topicA, topicB := prefix+"."+db.Name+".a", prefix+"."+db.Name+".b"
 	ra, rb := incEvents(t, c.recs, topicA), incEvents(t, c.recs, topicB)
