@@ -4,6 +4,7 @@ import (
 	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/schema/avroconv"
 	"github.com/tributary-cdc/tributary/schema/jsonconv"
+	"github.com/tributary-cdc/tributary/schema/protoconv"
 	"github.com/tributary-cdc/tributary/schema/simpleconv"
 	"github.com/tributary-cdc/tributary/transforms"
 )
@@ -19,6 +20,7 @@ func StandardPlugins() []connector.Entry {
 		simpleconv.StringPlugin(),
 		simpleconv.ByteArrayPlugin(),
 		avroconv.Plugin(),
+		protoconv.Plugin(),
 		simpleconv.SimpleHeaderPlugin(),
 	}, transforms.Plugins()...)
 }

@@ -1,0 +1,249 @@
+package protoconv
+
+import (
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tributary-cdc/tributary/connector/config"
+	"github.com/tributary-cdc/tributary/schema/registry"
+)
+
+// Class names under which the converter is configured.
+const (
+	ClassName = "io.confluent.connect.protobuf.ProtobufConverter"
+	Alias     = "ProtobufConverter"
+)
+
+// Subject name strategies (key.subject.name.strategy / value.subject.name.strategy).
+const (
+	TopicNameStrategy       = "TopicNameStrategy"
+	RecordNameStrategy      = "RecordNameStrategy"
+	TopicRecordNameStrategy = "TopicRecordNameStrategy"
+
+	// DefaultReferenceSubjectNameStrategy names a reference's subject after
+	// its import path (the only reference.subject.name.strategy offered).
+	DefaultReferenceSubjectNameStrategy = "DefaultReferenceSubjectNameStrategy"
+)
+
+// Config keys, as Confluent's ProtobufConverterConfig, ProtobufDataConfig
+// and KafkaProtobufSerializerConfig name them (without the
+// key.converter./value.converter. prefix).
+const (
+	KeyRegistryURL            = "schema.registry.url"
+	KeyAutoRegister           = "auto.register.schemas"
+	KeyUseLatestVersion       = "use.latest.version"
+	KeyKeySubjectStrategy     = "key.subject.name.strategy"
+	KeyValSubjectStrategy     = "value.subject.name.strategy"
+	KeyBasicAuthSource        = "basic.auth.credentials.source"
+	KeyBasicAuthUserInfo      = "basic.auth.user.info"
+	KeyRegistryUserInfo       = "schema.registry.basic.auth.user.info"
+	KeyLatestCacheTTL         = "latest.cache.ttl.sec"
+	KeySchemasCacheSize       = "schemas.cache.size"
+	KeyScrubInvalidNames      = "scrub.invalid.names"
+	KeyEnhancedSchemaSupport  = "enhanced.protobuf.schema.support"
+	KeyIntForEnums            = "int.for.enums"
+	KeyOptionalForNullables   = "optional.for.nullables"
+	KeyOptionalForProto2      = "optional.for.proto2"
+	KeyWrapperForNullables    = "wrapper.for.nullables"
+	KeyWrapperForRawPrimitive = "wrapper.for.raw.primitives"
+	KeyGenerateStructForNulls = "generate.struct.for.nulls"
+	KeyGenerateIndexForUnions = "generate.index.for.unions"
+	KeyFlattenUnions          = "flatten.unions"
+	KeySkipKnownTypes         = "skip.known.types"
+	KeyReferenceLookupOnly    = "reference.lookup.only"
+	KeyReferenceSubjectStrat  = "reference.subject.name.strategy"
+)
+
+// EmbeddedURL is the schema.registry.url value that means "the registry this
+// process serves" (the runtime then rewrites it or sets Config.Registry).
+const EmbeddedURL = "embedded"
+
+// Config configures a Converter.
+type Config struct {
+	// IsKey says the converter serves record keys (subject <topic>-key).
+	IsKey bool
+	// URLs are the registry base URLs (schema.registry.url).
+	URLs []string
+	// AutoRegister registers schemas that are not in the registry yet
+	// (auto.register.schemas, default true).
+	AutoRegister bool
+	// UseLatestVersion writes with the id of the subject's latest schema
+	// (use.latest.version; only with AutoRegister off, as Confluent's
+	// serializer). The record's message must be in that schema.
+	UseLatestVersion bool
+	// SubjectStrategy is TopicNameStrategy (default), RecordNameStrategy or
+	// TopicRecordNameStrategy.
+	SubjectStrategy string
+	// SkipKnownTypes (skip.known.types, default true as in Confluent 7+)
+	// registers no references for the dependencies every registry knows
+	// (google/protobuf/*, google/type/*, confluent/*). With false, imports
+	// are registered as references under subjects named after their import
+	// path (DefaultReferenceSubjectNameStrategy).
+	SkipKnownTypes bool
+	// ReferenceLookupOnly (reference.lookup.only) looks references up
+	// instead of registering them.
+	ReferenceLookupOnly bool
+	// User and Password are basic-auth credentials.
+	User, Password string
+	// LatestTTL bounds caching of the latest version (latest.cache.ttl.sec).
+	LatestTTL time.Duration
+	// CacheSize bounds each schema cache (schemas.cache.size).
+	CacheSize int
+	// TLS is the registry client's TLS (schema.registry.ssl.*).
+	TLS *tls.Config
+	// Data are the Connect ↔ Protobuf mapping switches.
+	Data Options
+	// Registry, when set, is used instead of a client built from URLs.
+	Registry *registry.Client
+}
+
+// DefaultConfig returns Confluent's defaults for a value converter.
+func DefaultConfig() Config {
+	return Config{AutoRegister: true, SubjectStrategy: TopicNameStrategy, SkipKnownTypes: true, CacheSize: 1000, Data: DefaultOptions()}
+}
+
+// ConfigDef returns the definition of the converter's keys.
+func ConfigDef() *config.Def {
+	strategies := []string{TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy}
+	strategyOK := func(v any) error {
+		s, _ := v.(string)
+		if _, err := parseStrategy(s); err != nil {
+			return fmt.Errorf("must be one of %s (optionally with the io.confluent.kafka.serializers.subject. prefix)", strings.Join(strategies, ", "))
+		}
+		return nil
+	}
+	boolKey := func(name string, def bool, doc string) config.Key {
+		return config.Key{Name: name, Type: config.Boolean, Default: def, Importance: config.Low, Doc: doc}
+	}
+	d := config.NewDef().
+		Define(config.Key{Name: KeyRegistryURL, Type: config.List, Default: config.NoDefault, Importance: config.High,
+			Doc: "Comma-separated list of schema registry URLs, or \"embedded\" for the registry this process serves."}).
+		Define(config.Key{Name: KeyAutoRegister, Type: config.Boolean, Default: true, Importance: config.Medium,
+			Doc: "Register new schemas automatically."}).
+		Define(config.Key{Name: KeyUseLatestVersion, Type: config.Boolean, Default: false, Importance: config.Low,
+			Doc: "Write with the id of the subject's latest registered schema (with auto.register.schemas=false)."}).
+		Define(config.Key{Name: KeyKeySubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
+			Doc: "Subject name strategy for keys.", Validator: strategyOK}).
+		Define(config.Key{Name: KeyValSubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
+			Doc: "Subject name strategy for values.", Validator: strategyOK}).
+		Define(config.Key{Name: KeyBasicAuthSource, Type: config.String, Default: "URL", Importance: config.Medium,
+			Doc: "Where basic-auth credentials come from: URL or USER_INFO.", Validator: config.OneOf("URL", "USER_INFO")}).
+		Define(config.Key{Name: KeyBasicAuthUserInfo, Type: config.Password, Default: "", Importance: config.Medium,
+			Doc: "user:password for basic.auth.credentials.source=USER_INFO.", Aliases: []string{KeyRegistryUserInfo}}).
+		Define(config.Key{Name: KeyLatestCacheTTL, Type: config.Long, Default: int64(-1), Importance: config.Low,
+			Doc: "Seconds the latest version of a subject stays cached; -1 forever."}).
+		Define(config.Key{Name: KeySchemasCacheSize, Type: config.Int, Default: 1000, Importance: config.Low,
+			Doc: "Bound of each schema cache (derived schemas, writers, readers).", Validator: config.AtLeast(1)}).
+		Define(boolKey(KeyScrubInvalidNames, false, "Replace characters that are invalid in Protobuf names.")).
+		Define(boolKey(KeyEnhancedSchemaSupport, false, "Read structs and enums with their full Protobuf names (package preserved).")).
+		Define(boolKey(KeyIntForEnums, false, "Read enums as int32 instead of string.")).
+		Define(boolKey(KeyOptionalForNullables, false, "Write optional Connect fields with proto3's optional label, and read only labelled fields as optional.")).
+		Define(boolKey(KeyOptionalForProto2, true, "Treat proto2 optional fields as optional (with optional.for.nullables).")).
+		Define(boolKey(KeyWrapperForNullables, false, "Write optional primitives as google.protobuf wrapper messages and read wrappers as optional primitives.")).
+		Define(boolKey(KeyWrapperForRawPrimitive, true, "Read a root wrapper message as its primitive.")).
+		Define(boolKey(KeyGenerateStructForNulls, false, "Read an unset message field as a struct of defaults instead of null.")).
+		Define(boolKey(KeyGenerateIndexForUnions, true, "Suffix the Connect field of a oneof with _<index>.")).
+		Define(boolKey(KeyFlattenUnions, false, "Read oneof members as plain optional fields.")).
+		Define(boolKey(KeySkipKnownTypes, true, "Register no references for well-known dependencies (google/protobuf/*, google/type/*, confluent/*).")).
+		Define(boolKey(KeyReferenceLookupOnly, false, "Only look up references, never register them.")).
+		Define(config.Key{Name: KeyReferenceSubjectStrat, Type: config.Class, Default: DefaultReferenceSubjectNameStrategy, Importance: config.Low,
+			Doc: "How references' subjects are named; only DefaultReferenceSubjectNameStrategy (the import path) is supported.",
+			Validator: func(v any) error {
+				s, _ := v.(string)
+				if strings.TrimPrefix(s, "io.confluent.kafka.serializers.subject.") != DefaultReferenceSubjectNameStrategy {
+					return fmt.Errorf("only %s is supported", DefaultReferenceSubjectNameStrategy)
+				}
+				return nil
+			}}).
+		Define(config.Key{Name: "converter.type", Type: config.String, Default: "", Importance: config.Low,
+			Doc: "How this converter is used: key, value or header."})
+	for _, k := range registry.TLSKeys {
+		typ := config.String
+		if strings.HasSuffix(k, "password") || k == registry.KeySSLKeystoreKey {
+			typ = config.Password
+		}
+		d.Define(config.Key{Name: k, Type: typ, Default: "", Importance: config.Low,
+			Doc: "Registry client TLS (Confluent's " + k + ")."})
+	}
+	return d
+}
+
+func parseStrategy(s string) (string, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "io.confluent.kafka.serializers.subject.")
+	switch s {
+	case "", TopicNameStrategy:
+		return TopicNameStrategy, nil
+	case RecordNameStrategy, TopicRecordNameStrategy:
+		return s, nil
+	}
+	return "", fmt.Errorf("unknown subject name strategy %q", s)
+}
+
+// ConfigFromMap reads the converter keys (prefix stripped). Errors name the
+// key (config.Errors). A URL of "embedded" is kept.
+func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
+	v, err := ConfigDef().Parse(m)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{
+		IsKey:               isKey || strings.EqualFold(v.String("converter.type"), "key"),
+		URLs:                v.List(KeyRegistryURL),
+		AutoRegister:        v.Bool(KeyAutoRegister),
+		UseLatestVersion:    v.Bool(KeyUseLatestVersion),
+		SkipKnownTypes:      v.Bool(KeySkipKnownTypes),
+		ReferenceLookupOnly: v.Bool(KeyReferenceLookupOnly),
+		CacheSize:           v.Int(KeySchemasCacheSize),
+		Data: Options{
+			ScrubInvalidNames:       v.Bool(KeyScrubInvalidNames),
+			OptionalForNullables:    v.Bool(KeyOptionalForNullables),
+			WrapperForNullables:     v.Bool(KeyWrapperForNullables),
+			EnhancedSchemaSupport:   v.Bool(KeyEnhancedSchemaSupport),
+			IntForEnums:             v.Bool(KeyIntForEnums),
+			GenerateIndexForUnions:  v.Bool(KeyGenerateIndexForUnions),
+			FlattenUnions:           v.Bool(KeyFlattenUnions),
+			GenerateStructForNulls:  v.Bool(KeyGenerateStructForNulls),
+			WrapperForRawPrimitives: v.Bool(KeyWrapperForRawPrimitive),
+			OptionalForProto2:       v.Bool(KeyOptionalForProto2),
+		},
+	}
+	if ttl := v.Long(KeyLatestCacheTTL); ttl > 0 {
+		cfg.LatestTTL = time.Duration(ttl) * time.Second
+	}
+	key := KeyValSubjectStrategy
+	if cfg.IsKey {
+		key = KeyKeySubjectStrategy
+	}
+	cfg.SubjectStrategy, _ = parseStrategy(v.String(key))
+	if len(cfg.URLs) == 0 || (len(cfg.URLs) == 1 && cfg.URLs[0] == "") {
+		return Config{}, config.Errors{{Key: KeyRegistryURL, Message: "Missing required configuration \"schema.registry.url\" which has no default value."}}
+	}
+	if strings.EqualFold(v.String(KeyBasicAuthSource), "USER_INFO") {
+		user, pass, ok := strings.Cut(v.String(KeyBasicAuthUserInfo), ":")
+		if !ok || user == "" {
+			return Config{}, config.Errors{{Key: KeyBasicAuthUserInfo, Message: "basic.auth.credentials.source=USER_INFO needs basic.auth.user.info as user:password"}}
+		}
+		cfg.User, cfg.Password = user, pass
+	}
+	tlsProps := map[string]string{}
+	for _, k := range registry.TLSKeys {
+		if _, ok := m[k]; ok {
+			tlsProps[k] = v.String(k)
+		}
+	}
+	if cfg.TLS, err = registry.TLSConfig(tlsProps); err != nil {
+		return Config{}, config.Errors{{Key: errKey(err), Message: err.Error()}}
+	}
+	return cfg, nil
+}
+
+func errKey(err error) string {
+	for _, k := range registry.TLSKeys {
+		if strings.Contains(err.Error(), k) {
+			return k
+		}
+	}
+	return registry.KeySSLTruststoreLocation
+}
