@@ -79,29 +79,43 @@ func findFieldMeta(f protoreflect.FileDescriptor) protoreflect.ExtensionType {
 	return walk(f)
 }
 
-// fieldParams returns the (confluent.field_meta).params of a field.
+// fieldParams returns the (confluent.field_meta).params of a field. The
+// compiler keeps the option as an extension field of the options message;
+// options read another way may hold it as unknown bytes, which are parsed
+// with the extension found among the file's imports.
 func (tc *toConnect) fieldParams(fd protoreflect.FieldDescriptor) map[string]string {
-	if tc.meta == nil {
+	opts := fd.Options()
+	if opts == nil {
 		return nil
 	}
-	opts, ok := fd.Options().(*descriptorpb.FieldOptions)
-	if !ok || opts == nil {
+	var meta protoreflect.Message
+	opts.ProtoReflect().Range(func(xd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if xd.FullName() == fieldMetaOption && xd.Message() != nil {
+			meta = v.Message()
+			return false
+		}
+		return true
+	})
+	if meta == nil && tc.meta != nil && len(opts.ProtoReflect().GetUnknown()) > 0 {
+		b, err := proto.Marshal(opts)
+		if err != nil {
+			return nil
+		}
+		parsed := &descriptorpb.FieldOptions{}
+		if err := (proto.UnmarshalOptions{Resolver: resolverOf{tc.meta}}).Unmarshal(b, parsed); err != nil {
+			return nil
+		}
+		parsed.ProtoReflect().Range(func(xd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if xd.FullName() == fieldMetaOption && xd.Message() != nil {
+				meta = v.Message()
+				return false
+			}
+			return true
+		})
+	}
+	if meta == nil {
 		return nil
 	}
-	b, err := proto.Marshal(opts)
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	var types resolverOf
-	types.x = tc.meta
-	parsed := &descriptorpb.FieldOptions{}
-	if err := (proto.UnmarshalOptions{Resolver: types}).Unmarshal(b, parsed); err != nil {
-		return nil
-	}
-	if !proto.HasExtension(parsed, tc.meta) {
-		return nil
-	}
-	meta := parsed.ProtoReflect().Get(tc.meta.TypeDescriptor()).Message()
 	pfd := meta.Descriptor().Fields().ByName("params")
 	if pfd == nil || !pfd.IsMap() {
 		return nil

@@ -3,6 +3,7 @@ package protoconv
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -130,7 +131,13 @@ func fileOf(s *schema.Schema, opts Options) (*protoFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &protoFile{pkg: ns, imports: c.imports, root: root}, nil
+	// confluent/meta.proto first when (confluent.field_meta) is used, as
+	// Confluent's own schemas list it; the others in order of first use.
+	imps := c.imports
+	if i := slices.Index(imps, metaLocation); i > 0 {
+		imps = append(append([]string{metaLocation}, imps[:i]...), imps[i+1:]...)
+	}
+	return &protoFile{pkg: ns, imports: imps, root: root}, nil
 }
 
 func (c *fromConnect) addImport(p string) {
