@@ -17,6 +17,7 @@ func TestStandardConverterNames(t *testing.T) {
 		"org.apache.kafka.connect.storage.StringConverter", "StringConverter",
 		"org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter",
 		"io.confluent.connect.avro.AvroConverter", "AvroConverter",
+		"io.confluent.connect.protobuf.ProtobufConverter", "ProtobufConverter",
 		" JsonConverter ",
 	} {
 		props := map[string]string{"schema.registry.url": "http://localhost:8081", "converter.type": "value"}
@@ -25,7 +26,7 @@ func TestStandardConverterNames(t *testing.T) {
 		}
 	}
 	_, err := reg.NewConverter("com.example.Nope", nil, false)
-	const want = `converter class "com.example.Nope" not found (JsonConverter, StringConverter, ByteArrayConverter, AvroConverter)`
+	const want = `converter class "com.example.Nope" not found (JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, ProtobufConverter)`
 	if err == nil || err.Error() != want {
 		t.Errorf("unknown converter: %v, want %s", err, want)
 	}
