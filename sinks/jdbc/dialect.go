@@ -59,6 +59,16 @@ type dialect interface {
 	upsertSQL(w *sqlWriter, table string, keys, nonKeys []string, rows int)
 	updateSQL(w *sqlWriter, table string, keys, nonKeys []string)
 	deleteSQL(w *sqlWriter, table string, keys []string, rows int)
+	// bulkWriteSQL writes to w an insert (upsert=true: an upsert) of rows
+	// rows that binds one parameter per column, an array of the rows'
+	// values, so that its text and plan do not grow with the rows, and
+	// returns its arguments. val(r, c) is row r's value of cols[c]; the keys
+	// are cols[:nKey]. ok=false leaves the rows to insertSQL/upsertSQL: too
+	// few rows for it to pay, or values it cannot bind in bulk exactly as
+	// they bind one by one.
+	bulkWriteSQL(w *sqlWriter, table string, cols []bulkCol, nKey int, upsert bool, rows int, val func(r, c int) any) (args []any, ok bool)
+	// bulkDeleteSQL is deleteSQL the same way (keys only).
+	bulkDeleteSQL(w *sqlWriter, table string, keys []bulkCol, rows int, val func(r, c int) any) (args []any, ok bool)
 	// truncateSQL empties a table inside a transaction.
 	truncateSQL(table string) string
 	// offsetsUpsertSQL stores rows of (connector, table, topic, partition,
@@ -115,6 +125,13 @@ type quoter struct{ jdbc.Quoter }
 
 func (q quoter) ident(s string) string   { return q.Ident(s) }
 func (q quoter) table(id tableID) string { return q.Table(id) }
+
+// bulkCol is a column of a bulk statement: its quoted name and what the
+// catalog says of it.
+type bulkCol struct {
+	ident string
+	meta  *colMeta
+}
 
 // offsetCols are the quoted columns of the exactly-once offsets table:
 // key is connector, table_name, topic, kafka_partition.
@@ -185,6 +202,15 @@ func (standardSQL) probe(context.Context, sqlx.QueryerContext)           {}
 func (standardSQL) maxStatementBytes() int                               { return 0 }
 func (standardSQL) truncateSQL(table string) string                      { return "TRUNCATE TABLE " + table }
 func (standardSQL) bind(convCtx, *schema.Schema) (convFunc, bool, error) { return nil, false, nil }
+
+// bulkWriteSQL and bulkDeleteSQL: standard SQL has no array parameters, so
+// the multi-row statements do.
+func (standardSQL) bulkWriteSQL(*sqlWriter, string, []bulkCol, int, bool, int, func(r, c int) any) ([]any, bool) {
+	return nil, false
+}
+func (standardSQL) bulkDeleteSQL(*sqlWriter, string, []bulkCol, int, func(r, c int) any) ([]any, bool) {
+	return nil, false
+}
 
 // maxParams is the limit of PostgreSQL and MySQL alike (a 16-bit count in
 // their protocols).

@@ -126,6 +126,11 @@ func (d *postgresDialect) literal(v any, _ string) string { return genericLitera
 // NOTHING when there is nothing else to set).
 func (d *postgresDialect) upsertSQL(w *sqlWriter, table string, keys, nonKeys []string, rows int) {
 	d.insertSQL(w, table, append(append([]string(nil), keys...), nonKeys...), rows)
+	onConflict(w, keys, nonKeys)
+}
+
+// onConflict writes ON CONFLICT (k…) DO UPDATE SET c=EXCLUDED.c… / DO NOTHING.
+func onConflict(w *sqlWriter, keys, nonKeys []string) {
 	w.WriteString(" ON CONFLICT (")
 	w.WriteString(strings.Join(keys, ","))
 	if len(nonKeys) == 0 {
@@ -165,7 +170,7 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 	if id.Schema != "" {
 		sch = id.Schema
 	}
-	rows, err := db.QueryxContext(ctx, `SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, a.atthasdef,
+	rows, err := db.QueryxContext(ctx, `SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), format_type(a.atttypid, NULL), NOT a.attnotnull, a.atthasdef,
 		CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 ELSE -1 END,
 		c.relkind::text
 	FROM pg_catalog.pg_class c
@@ -181,7 +186,7 @@ func (d *postgresDialect) readTable(ctx context.Context, db sqlx.QueryerContext,
 	for rows.Next() {
 		c := &colMeta{}
 		var kind string
-		if err := rows.Scan(&c.name, &c.dataType, &c.fullType, &c.nullable, &c.hasDefault, &c.scale, &kind); err != nil {
+		if err := rows.Scan(&c.name, &c.dataType, &c.fullType, &c.castType, &c.nullable, &c.hasDefault, &c.scale, &kind); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %s: %w", id, err)
 		}

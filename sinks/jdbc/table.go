@@ -26,6 +26,7 @@ type colMeta struct {
 	name       string
 	dataType   string // lower-case base type: int, bigint, varchar, numeric, timestamp with time zone, …
 	fullType   string // with length/precision, e.g. "decimal(12,2)", "int(10) unsigned"
+	castType   string // PostgreSQL: the type without modifiers as a cast names it (format_type(atttypid, NULL))
 	nullable   bool
 	hasDefault bool
 	scale      int // numeric scale, -1 when unknown

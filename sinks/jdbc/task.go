@@ -36,6 +36,10 @@ type Task struct {
 	applied map[appliedKey]int64
 	offsets offsetsStore
 
+	// bulkRows counts the rows written and deleted by the dialect's bulk
+	// statements (what the tests check to know the path taken).
+	bulkRows int
+
 	envCache map[*schema.Schema]envInfo
 	infer    inferrer
 	args     []any

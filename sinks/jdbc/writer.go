@@ -287,6 +287,9 @@ func (t *Task) execDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh 
 	for start := 0; start < len(ops); start += per {
 		end := min(start+per, len(ops))
 		chunk := ops[start:end]
+		if done, err := t.bulkDeletes(ctx, tx, ts, sh, chunk); done || err != nil {
+			return err
+		}
 		query := t.sqlFor(ts, sh, 'd', "", nil, len(chunk))
 		args := t.args[:0]
 		for _, o := range chunk {
@@ -395,6 +398,12 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 		per = t.st.batchSize
 	}
 	for start := 0; start < len(ops); {
+		if n, err := t.bulkWrites(ctx, tx, ts, sh, include, ops[start:min(start+t.st.batchSize, len(ops))], kind == 'u'); err != nil {
+			return err
+		} else if n > 0 {
+			start += n
+			continue
+		}
 		end := min(start+per, len(ops))
 		if t.maxBytes > 0 {
 			size := 0
@@ -467,4 +476,72 @@ func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include
 	}
 	sh.sql[k] = s
 	return s
+}
+
+// bulkCols lists the columns of sh that a statement writes (include nil:
+// all), with their catalog entries, and their indexes in sh.cols.
+func (t *Task) bulkCols(ts *tableState, cols []*column, include []bool) ([]bulkCol, []int, bool) {
+	if ts.meta == nil {
+		return nil, nil, false
+	}
+	out := make([]bulkCol, 0, len(cols))
+	idx := make([]int, 0, len(cols))
+	for i, c := range cols {
+		if include != nil && !include[i] {
+			continue
+		}
+		m := ts.meta.column(c.name)
+		if m == nil {
+			return nil, nil, false
+		}
+		out = append(out, bulkCol{ident: t.q.ident(c.name), meta: m})
+		idx = append(idx, i)
+	}
+	return out, idx, true
+}
+
+// bulkWrites writes ops in the dialect's bulk statement
+// (dialect.bulkWriteSQL), returning how many it wrote: 0 when the dialect
+// leaves them to the multi-row statements.
+func (t *Task) bulkWrites(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *shape, include []bool, ops []*op, upsert bool) (int, error) {
+	cols, idx, ok := t.bulkCols(ts, sh.cols, include)
+	if !ok {
+		return 0, nil
+	}
+	nKey := 0
+	for _, i := range idx {
+		if i < sh.nKey {
+			nKey++
+		}
+	}
+	w := &sqlWriter{d: t.d}
+	args, ok := t.d.bulkWriteSQL(w, ts.qname, cols, nKey, upsert, len(ops), func(r, c int) any { return ops[r].vals[idx[c]] })
+	if !ok {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
+		return 0, fmt.Errorf("write %d rows to %s: %w", len(ops), ts.id, err)
+	}
+	t.bulkRows += len(ops)
+	return len(ops), nil
+}
+
+// bulkDeletes deletes ops' keys in the dialect's bulk statement
+// (dialect.bulkDeleteSQL); done=false when the dialect leaves them to the
+// multi-row statement.
+func (t *Task) bulkDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *shape, ops []*op) (bool, error) {
+	cols, _, ok := t.bulkCols(ts, sh.fm.keyCols, nil)
+	if !ok {
+		return false, nil
+	}
+	w := &sqlWriter{d: t.d}
+	args, ok := t.d.bulkDeleteSQL(w, ts.qname, cols, len(ops), func(r, c int) any { return ops[r].vals[c] })
+	if !ok {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
+		return false, fmt.Errorf("delete from %s: %w", ts.id, err)
+	}
+	t.bulkRows += len(ops)
+	return true, nil
 }
