@@ -29,9 +29,13 @@ import (
 // the multi-row statements.
 
 // pgBulkMinRows is the fewest rows written with UNNEST: below it the
-// multi-row VALUES statements are as fast (measured with
-// BenchmarkPostgresBulkThreshold).
-const pgBulkMinRows = 16
+// multi-row VALUES statements are faster (BenchmarkPostgresBulkPaths on
+// bench/load's table, 2 shared cores: 16-row batches 42k rows/s multi-row,
+// 38k UNNEST; 32-row 60k/75k; 3000-row 114k/153k). COPY into a temporary
+// table then INSERT … SELECT measured no faster at 3000 rows (154k, the
+// same server CPU per row) and half as fast at 64 (the temporary table's
+// per-transaction truncation), so there is no COPY path.
+const pgBulkMinRows = 32
 
 // pgBulkTyped is, by pg_type name, the Go value kinds (as the common
 // conversions produce them) that bind in an array of the column's own type;
