@@ -4,6 +4,7 @@ import (
 	"github.com/tributary-cdc/tributary/connector"
 	"github.com/tributary-cdc/tributary/schema/avroconv"
 	"github.com/tributary-cdc/tributary/schema/jsonconv"
+	"github.com/tributary-cdc/tributary/schema/jsonschemaconv"
 	"github.com/tributary-cdc/tributary/schema/protoconv"
 	"github.com/tributary-cdc/tributary/schema/simpleconv"
 	"github.com/tributary-cdc/tributary/transforms"
@@ -20,6 +21,7 @@ func StandardPlugins() []connector.Entry {
 		simpleconv.StringPlugin(),
 		simpleconv.ByteArrayPlugin(),
 		avroconv.Plugin(),
+		jsonschemaconv.Plugin(),
 		protoconv.Plugin(),
 		simpleconv.SimpleHeaderPlugin(),
 	}, transforms.Plugins()...)
