@@ -21,8 +21,8 @@ func StandardPlugins() []connector.Entry {
 		simpleconv.StringPlugin(),
 		simpleconv.ByteArrayPlugin(),
 		avroconv.Plugin(),
-		jsonschemaconv.Plugin(),
 		protoconv.Plugin(),
+		jsonschemaconv.Plugin(),
 		simpleconv.SimpleHeaderPlugin(),
 	}, transforms.Plugins()...)
 }

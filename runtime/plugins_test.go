@@ -18,6 +18,7 @@ func TestStandardConverterNames(t *testing.T) {
 		"org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter",
 		"io.confluent.connect.avro.AvroConverter", "AvroConverter",
 		"io.confluent.connect.protobuf.ProtobufConverter", "ProtobufConverter",
+		"io.confluent.connect.json.JsonSchemaConverter", "JsonSchemaConverter",
 		" JsonConverter ",
 	} {
 		props := map[string]string{"schema.registry.url": "http://localhost:8081", "converter.type": "value"}
@@ -26,7 +27,7 @@ func TestStandardConverterNames(t *testing.T) {
 		}
 	}
 	_, err := reg.NewConverter("com.example.Nope", nil, false)
-	const want = `converter class "com.example.Nope" not found (JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, ProtobufConverter)`
+	const want = `converter class "com.example.Nope" not found (JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, ProtobufConverter, JsonSchemaConverter)`
 	if err == nil || err.Error() != want {
 		t.Errorf("unknown converter: %v, want %s", err, want)
 	}
