@@ -3,13 +3,15 @@
 # the database servers the integration harness starts (mariadb-server,
 # postgresql) and the independent clients the tests check our output with
 # (kcat, curl, python3-confluent-kafka, python3-requests, python3-avro,
-# python3-jsonschema for confluent_kafka's JSON Schema serializers), and
+# python3-jsonschema for confluent_kafka's JSON Schema serializers,
+# python3-protobuf and protobuf-compiler (protoc) for its Protobuf
+# deserializer), and
 # the JDK and Maven that run Apache Kafka from Maven Central.
 # Runs `apt-get update` once, and only when something has to be installed.
 # Uses sudo only when not root. Fails loudly when a package cannot be installed.
 set -euo pipefail
 
-required=(mariadb-server postgresql kcat curl python3-confluent-kafka python3-requests python3-avro python3-jsonschema)
+required=(mariadb-server postgresql kcat curl python3-confluent-kafka python3-requests python3-avro python3-jsonschema python3-protobuf protobuf-compiler)
 optional=() # installed when the distribution has them
 
 # The JDK and Maven fetch and run Apache Kafka for the real-broker tests;
