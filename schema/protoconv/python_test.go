@@ -176,7 +176,7 @@ func TestIndependentPythonConsumer(t *testing.T) {
 			"day":   map[string]any{"year": 2024.0, "month": 2.0, "day": 29.0},
 			"tod":   map[string]any{"hours": 13.0, "minutes": 14.0, "seconds": 15.0, "nanos": 678000000.0},
 			"ts":    "2023-11-14T22:13:20.123Z", "created": "1465491411000001",
-			"tags":  []any{"a", "b"}, "attrs": []any{map[string]any{"key": "k", "value": 5.0}}},
+			"tags": []any{"a", "b"}, "attrs": []any{map[string]any{"key": "k", "value": 5.0}}},
 		// zero values (flag false) are absent in proto3 JSON; -1 = 0xff at scale 2 → precision 1
 		{"id": 2.0, "tiny": 1.0, "small": -1.0, "big": "-9", "f32": -0.5, "f64": 1e300, "name": "x",
 			"price": map[string]any{"value": b64(0xff), "precision": 1.0, "scale": 2.0},

@@ -91,7 +91,7 @@ type SchemaFormat interface {
 
 // builtinFormats are the formats every Server has.
 func builtinFormats() []SchemaFormat {
-	return []SchemaFormat{avroFormat{}, jsonFormat{}}
+	return []SchemaFormat{avroFormat{}, jsonFormat{}, protobufFormat{}}
 }
 
 // ---------- AVRO ----------

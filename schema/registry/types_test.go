@@ -94,24 +94,28 @@ func TestSchemaTypesAndReferences(t *testing.T) {
 	do(t, "DELETE", u+"/subjects/address/versions/1?permanent=true", nil).wantError(t, 422, ErrCodeReferenceExists)
 }
 
-func TestProtobufWithoutFormat(t *testing.T) {
-	// Stored and served as sent; a compatibility check it cannot do is
-	// refused unless the level is NONE.
+func TestProtobufCompatibilityREST(t *testing.T) {
+	// Stored and served as sent; compatibility checked by protobuf.go's
+	// format (Confluent's rules): an added field is BACKWARD compatible, a
+	// changed field type is refused with 409, NONE accepts it.
 	s := startServer(t, nil)
 	defer s.Close()
 	u := s.URL()
 	p1 := "syntax = \"proto3\";\nmessage A { string a = 1; }\n"
 	p2 := "syntax = \"proto3\";\nmessage A { string a = 1; int32 b = 2; }\n"
+	p3 := "syntax = \"proto3\";\nmessage A { string a = 1; double b = 2; }\n"
 	wantJSON(t, do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p1}), 200, `{"id":1}`)
 	text, _ := json.Marshal(p1)
 	wantJSON(t, do(t, "GET", u+"/schemas/ids/1", nil), 200, `{"schemaType":"PROTOBUF","schema":`+string(text)+`}`)
-	c := do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p2})
+	wantJSON(t, do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p2}), 200, `{"id":2}`)
+	c := do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p3})
 	c.wantError(t, 409, ErrCodeIncompatible)
-	if !strings.Contains(string(c.body), "cannot check the compatibility of PROTOBUF schemas") {
+	if !strings.Contains(string(c.body), "FIELD_SCALAR_KIND_CHANGED") {
 		t.Fatalf("message: %s", c.body)
 	}
 	do(t, "PUT", u+"/config/p-value", map[string]string{"compatibility": "NONE"})
-	wantJSON(t, do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p2}), 200, `{"id":2}`)
+	wantJSON(t, do(t, "POST", u+"/subjects/p-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": p3}), 200, `{"id":3}`)
+	do(t, "POST", u+"/subjects/bad-value/versions", map[string]any{"schemaType": "PROTOBUF", "schema": "message A { B b = 1; }"}).wantError(t, 422, ErrCodeInvalidSchema)
 }
 
 // Cases after Confluent's json-schema-provider SchemaDiffTest examples
