@@ -188,8 +188,8 @@ func (dc dataConfig) rawSchema(s *schema.Schema, index int, ignoreOptional bool)
 			}
 			head.set("default", rawJSON(b))
 		}
-		for _, k := range o.keys {
-			head.set(k, o.vals[k])
+		for i, k := range o.keys {
+			head.set(k, o.vals[i])
 		}
 		o = head
 		if s.Version != 0 {
@@ -205,8 +205,8 @@ func (dc dataConfig) rawSchema(s *schema.Schema, index int, ignoreOptional bool)
 			props.set(propConnectParameters, params)
 		}
 		if !ignoreOptional && s.Optional {
-			for _, k := range props.keys {
-				o.set(k, props.vals[k])
+			for i, k := range props.keys {
+				o.set(k, props.vals[i])
 			}
 			o = newObject().set("oneOf", []any{nullSchema(), o})
 			props = newObject()
@@ -216,13 +216,13 @@ func (dc dataConfig) rawSchema(s *schema.Schema, index int, ignoreOptional bool)
 		// connect.index goes first among the annotations, as the others
 		// are already on the inner schema of a wrapped optional one
 		p := newObject().set(propConnectIndex, index)
-		for _, k := range props.keys {
-			p.set(k, props.vals[k])
+		for i, k := range props.keys {
+			p.set(k, props.vals[i])
 		}
 		props = p
 	}
-	for _, k := range props.keys {
-		o.set(k, props.vals[k])
+	for i, k := range props.keys {
+		o.set(k, props.vals[i])
 	}
 	return o, nil
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/tributary-cdc/tributary/schema/registry"
 )
 
-func startRegistry(t *testing.T) *registry.Server {
+func startRegistry(t testing.TB) *registry.Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -29,7 +29,7 @@ func startRegistry(t *testing.T) *registry.Server {
 	return s
 }
 
-func newConv(t *testing.T, srv *registry.Server, mod func(*Config)) *Converter {
+func newConv(t testing.TB, srv *registry.Server, mod func(*Config)) *Converter {
 	t.Helper()
 	cl, err := srv.Client()
 	if err != nil {

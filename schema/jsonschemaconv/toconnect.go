@@ -244,9 +244,9 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 			ts, _ := o.get("type")
 			for _, t := range ts.([]any) {
 				sub := newObject()
-				for _, k := range o.keys {
+				for i, k := range o.keys {
 					if k != "type" {
-						sub.set(k, o.vals[k])
+						sub.set(k, o.vals[i])
 					}
 				}
 				subs = append(subs, sub.set("type", t))
@@ -339,10 +339,10 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 		// number of properties placed so far (JsonSchemaData's TreeMap).
 		byIndex := map[int]string{}
 		if props != nil {
-			for _, k := range props.keys {
+			for i, k := range props.keys {
 				idx := len(byIndex)
-				if po, ok := props.vals[k].(*object); ok {
-					if n, ok := num(po.vals[propConnectIndex]); ok {
+				if po, ok := props.vals[i].(*object); ok {
+					if n, ok := num(po.must(propConnectIndex)); ok {
 						if i, err := strconv.Atoi(n.String()); err == nil {
 							idx = i
 						}
@@ -359,7 +359,7 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 		for _, i := range idxs {
 			name := byIndex[i]
 			opt := dc.optionalNonRequired && !contains(required, name)
-			fs, err := dc.toSchema(c, doc, props.vals[name], opt)
+			fs, err := dc.toSchema(c, doc, props.must(name), opt)
 			if err != nil {
 				return nil, fmt.Errorf("property %s: %w", name, err)
 			}
@@ -378,7 +378,7 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 	if title, ok := o.str("title"); ok && b.Build().Name == "" {
 		b.Name(title)
 	}
-	if n, ok := num(o.vals[propConnectVersion]); ok {
+	if n, ok := num(o.must(propConnectVersion)); ok {
 		v, err := strconv.Atoi(n.String())
 		if err != nil {
 			return nil, fmt.Errorf("connect.version %s: %w", n, err)
@@ -389,8 +389,8 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 		b.Doc(d)
 	}
 	if params := o.obj(propConnectParameters); params != nil {
-		for _, k := range params.keys {
-			v, ok := params.vals[k].(string)
+		for i, k := range params.keys {
+			v, ok := params.vals[i].(string)
 			if !ok {
 				return nil, fmt.Errorf("connect.parameters %s is not a string", k)
 			}
@@ -521,8 +521,8 @@ func (dc dataConfig) toValue(s *schema.Schema, v any, present bool) (any, error)
 			if !ok {
 				return nil, fmt.Errorf("maps with string keys are JSON objects, found %s", jsonKind(v))
 			}
-			for _, k := range o.keys {
-				ev, err := dc.toValue(s.ValueSchema, o.vals[k], true)
+			for i, k := range o.keys {
+				ev, err := dc.toValue(s.ValueSchema, o.vals[i], true)
 				if err != nil {
 					return nil, fmt.Errorf("[%s]: %w", k, err)
 				}
