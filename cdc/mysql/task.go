@@ -115,6 +115,18 @@ func (t *Task) init(ctx context.Context, offsets connector.OffsetReader) error {
 		return err
 	}
 	t.cat = newCatalog(t.db, t.server.flavor)
+	if t.inc != nil && t.inc.sigTable != "" {
+		ti, err := loadTableInfo(cctx, t.db, t.server.flavor, t.inc.sigDB, t.inc.sigTable)
+		switch {
+		case err != nil:
+			return err
+		case ti == nil:
+			t.log.Warn("the signal table does not exist: signals in it and incremental snapshots (which write their watermarks into it) wait until it is created",
+				"signal.data.collection", s.signals.DataCollection)
+		case len(ti.cols) < 3:
+			t.log.Warn("the signal table needs the columns id, type and data (strings)", "signal.data.collection", s.signals.DataCollection, "columns", len(ti.cols))
+		}
+	}
 	t.source = newSourceBlock(s.connectorName, s.prefix)
 	t.sc = newSchemaChangeSchemas(s.connectorName, t.source.schema)
 	t.naming = tableNaming{prefix: s.prefix, adjust: func(n string) string { return n }, rules: s.columns, mariadb: s.connectorName == "mariadb"}
