@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -409,5 +410,29 @@ func TestConfigAndErrors(t *testing.T) {
 	}
 	if _, err := lax.FromConnect("t", nil, nil, "x"); err == nil {
 		t.Fatal("schemaless value accepted")
+	}
+}
+
+// An added optional field is a new schema version: refused by the
+// registry's default BACKWARD check for open struct schemas (Confluent's
+// STRICT OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL), accepted for closed
+// ones (object.additional.properties=false).
+func TestSchemaEvolution(t *testing.T) {
+	srv := startRegistry(t)
+	v1 := schema.StructBuilder().Name("R").Field("a", schema.Int32Schema).Build()
+	v2 := schema.StructBuilder().Name("R").Field("a", schema.Int32Schema).Field("b", schema.OptionalString).Build()
+	for _, closed := range []bool{false, true} {
+		c := newConv(t, srv, func(c *Config) { c.NoAdditionalProperties = closed })
+		topic := fmt.Sprintf("evolve-%v", closed)
+		if _, err := c.FromConnect(topic, nil, v1, &schema.Struct{Schema: v1, Values: []any{int32(1)}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.FromConnect(topic, nil, v2, &schema.Struct{Schema: v2, Values: []any{int32(1), "x"}})
+		if closed && err != nil {
+			t.Fatalf("closed model: %v", err)
+		}
+		if !closed && (err == nil || !strings.Contains(err.Error(), "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")) {
+			t.Fatalf("open model: %v", err)
+		}
 	}
 }
