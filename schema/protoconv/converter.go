@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bufbuild/protocompile/linker"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -40,7 +39,7 @@ type Converter struct {
 	derived map[*schema.Schema]*derived
 	writers map[writerKey]*writer
 	readers map[readerKey]*reader
-	files   map[int]linker.File // compiled writer schemas by id
+	files   map[int]protoreflect.FileDescriptor // compiled writer schemas by id
 }
 
 var _ schema.Converter = (*Converter)(nil)
@@ -49,7 +48,7 @@ var _ schema.Converter = (*Converter)(nil)
 type derived struct {
 	text    string
 	message string // full name of the root message
-	file    linker.File
+	file    protoreflect.FileDescriptor
 	enc     *structEncoder
 }
 
@@ -97,7 +96,7 @@ func New(cfg Config) (*Converter, error) {
 		derived: map[*schema.Schema]*derived{},
 		writers: map[writerKey]*writer{},
 		readers: map[readerKey]*reader{},
-		files:   map[int]linker.File{},
+		files:   map[int]protoreflect.FileDescriptor{},
 	}, nil
 }
 
@@ -141,7 +140,7 @@ func (c *Converter) derive(s *schema.Schema) (*derived, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protoconv: generated schema does not compile: %w\n%s", err, text)
 	}
-	md, ok := f.FindDescriptorByName(protoreflect.FullName(message)).(protoreflect.MessageDescriptor)
+	md, ok := findMessage(f, protoreflect.FullName(message))
 	if !ok {
 		return nil, fmt.Errorf("protoconv: generated schema lacks message %s", message)
 	}
@@ -309,7 +308,7 @@ func (c *Converter) FromConnect(topic string, _ []schema.Header, s *schema.Schem
 	if err != nil {
 		return nil, fmt.Errorf("protoconv: topic %s: %w", topic, err)
 	}
-	out, err := proto.MarshalOptions{}.MarshalAppend(append(make([]byte, 0, 64+len(w.header)), w.header...), msg)
+	out, err := proto.MarshalOptions{AllowPartial: true}.MarshalAppend(append(make([]byte, 0, 64+len(w.header)), w.header...), msg)
 	if err != nil {
 		return nil, fmt.Errorf("protoconv: topic %s: %w", topic, err)
 	}
@@ -318,7 +317,7 @@ func (c *Converter) FromConnect(topic string, _ []schema.Header, s *schema.Schem
 
 // fileOf compiles a writer schema (text and references) fetched from the
 // registry, cached by id.
-func (c *Converter) fileOf(ctx context.Context, id int, sch sr.Schema) (linker.File, error) {
+func (c *Converter) fileOf(ctx context.Context, id int, sch sr.Schema) (protoreflect.FileDescriptor, error) {
 	c.mu.RLock()
 	f, ok := c.files[id]
 	c.mu.RUnlock()
@@ -444,7 +443,7 @@ func (c *Converter) ToConnect(topic string, _ []schema.Header, b []byte) (*schem
 		return nil, nil, fmt.Errorf("protoconv: topic %s: %w", topic, err)
 	}
 	msg := dynamicpb.NewMessage(r.md)
-	if err := proto.Unmarshal(body, msg); err != nil {
+	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(body, msg); err != nil {
 		return nil, nil, fmt.Errorf("protoconv: topic %s, schema id %d, message %s: %w", topic, id, r.md.FullName(), err)
 	}
 	v, err := r.dec(msg)

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/bufbuild/protocompile/linker"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/tributary-cdc/tributary/schema/registry"
 )
@@ -33,9 +34,47 @@ const (
 func KnownSource(path string) (string, bool) { return registry.ProtobufKnownSource(path) }
 
 // Compile parses and links a .proto text with its references (import path →
-// text), as the registry does (registry.CompileProtobuf).
-func Compile(ctx context.Context, text string, refs map[string]string) (linker.File, error) {
-	return registry.CompileProtobuf(ctx, text, refs)
+// text), as the registry does (registry.CompileProtobuf), and rebuilds the
+// result with protodesc: google.golang.org/protobuf's own descriptors are
+// much faster to query than the compiler's while messages are built and
+// parsed.
+func Compile(ctx context.Context, text string, refs map[string]string) (protoreflect.FileDescriptor, error) {
+	lf, err := registry.CompileProtobuf(ctx, text, refs)
+	if err != nil {
+		return nil, err
+	}
+	files := new(protoregistry.Files)
+	var add func(f protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error)
+	add = func(f protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error) {
+		if have, err := files.FindFileByPath(f.Path()); err == nil {
+			return have, nil
+		}
+		imps := f.Imports()
+		for i := 0; i < imps.Len(); i++ {
+			if _, err := add(imps.Get(i).FileDescriptor); err != nil {
+				return nil, err
+			}
+		}
+		nf, err := protodesc.NewFile(protodesc.ToFileDescriptorProto(f), files)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path(), err)
+		}
+		if err := files.RegisterFile(nf); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path(), err)
+		}
+		return nf, nil
+	}
+	return add(lf)
+}
+
+// findMessage finds a message of f by full name.
+func findMessage(f protoreflect.FileDescriptor, name protoreflect.FullName) (protoreflect.MessageDescriptor, bool) {
+	idx, ok := messageIndexes(f, name)
+	if !ok {
+		return nil, false
+	}
+	md, err := messageByIndexes(f, idx)
+	return md, err == nil
 }
 
 // messageByIndexes follows Confluent's message-index path in a file.

@@ -245,7 +245,10 @@ func roundTrip(t *testing.T, s *schema.Schema, v *schema.Struct, opts Options) (
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	md := f.FindDescriptorByName(protoreflect.FullName(message)).(protoreflect.MessageDescriptor)
+	md, ok := findMessage(f, protoreflect.FullName(message))
+	if !ok {
+		t.Fatalf("no message %s", message)
+	}
 	enc, err := compileStruct(s, md, opts)
 	if err != nil {
 		t.Fatal(err)
