@@ -183,10 +183,22 @@ func parseStrategy(s string) (string, error) {
 
 // ConfigFromMap reads the converter keys (prefix stripped). Errors name the
 // key (config.Errors). A URL of "embedded" is kept.
+//
+// Keys the converter does not know (Confluent's normalize.schemas,
+// generalized.sum.type.support, bearer.auth.*, …) are refused by name rather
+// than ignored.
 func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
-	v, err := ConfigDef().Parse(m)
+	def := ConfigDef()
+	v, err := def.Parse(m)
 	if err != nil {
 		return Config{}, err
+	}
+	if unknown := def.Unknown(m); len(unknown) > 0 {
+		var errs config.Errors
+		for _, k := range unknown {
+			errs = append(errs, config.KeyError{Key: k, Message: "not a ProtobufConverter key this converter supports"})
+		}
+		return Config{}, errs
 	}
 	cfg := Config{
 		IsKey:               isKey || strings.EqualFold(v.String("converter.type"), "key"),

@@ -215,6 +215,8 @@ func TestConfigFromMap(t *testing.T) {
 		"reference.subject.name.strategy": "com.example.Custom",
 		"schemas.cache.size":              "0",
 		"auto.register.schemas":           "maybe",
+		"normalize.schemas":               "true",
+		"generalized.sum.type.support":    "true",
 	} {
 		_, err := ConfigFromMap(map[string]string{"schema.registry.url": "http://r:8081", key: val}, false)
 		var ce config.Errors
