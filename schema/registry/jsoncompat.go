@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -13,13 +14,17 @@ import (
 // JSON Schema compatibility, after Confluent's json.diff.SchemaDiff with its
 // default STRICT policy: the differences between an original (older) schema
 // and an update (newer) are classified, and any not in the compatible set
-// makes the update incompatible (BACKWARD). Supported: types (and type
-// arrays), oneOf/anyOf/allOf, $ref (local and to references), object
-// properties with open/closed/partially open content models and required,
-// additionalProperties, string/number/array/object limits, enum, const and
-// items. Not checked (treated as unchanged): dependencies, not,
-// if/then/else, patternProperties beyond the content model, and the
-// 2019-09+ unevaluated* keywords.
+// makes the update incompatible (BACKWARD). Compared: types (and type
+// arrays), oneOf/anyOf/allOf (criteria, distinct subschemas, a maximum
+// matching of compatible pairs), not, enum and const (a typed enum is an
+// allOf, as everit loads it), $ref (local and to references), object
+// properties with open, closed and partially open (additionalProperties,
+// patternProperties) content models, required, dependencies,
+// additionalProperties, tuple items with additionalItems, and the string,
+// number, array and object limits. Not compared: if/then/else, format,
+// contains and the 2019-09+ keywords (unevaluated*, prefixItems,
+// dependentSchemas). Confluent's draft-7 example files (104 diff and 28
+// combined-schema cases) agree with it.
 
 // jsonCompatible lists the differences STRICT accepts
 // (SchemaDiff.COMPATIBLE_CHANGES_STRICT).
@@ -33,6 +38,7 @@ var jsonCompatible = map[string]bool{
 	"EXCLUSIVE_MINIMUM_DECREASED": true, "EXCLUSIVE_MINIMUM_REMOVED": true,
 	"MULTIPLE_OF_REDUCED": true, "MULTIPLE_OF_REMOVED": true,
 	"REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED": true, "REQUIRED_ATTRIBUTE_REMOVED": true,
+	"DEPENDENCY_ARRAY_NARROWED": true, "DEPENDENCY_ARRAY_REMOVED": true, "DEPENDENCY_SCHEMA_REMOVED": true,
 	"MAX_PROPERTIES_INCREASED": true, "MAX_PROPERTIES_REMOVED": true,
 	"MIN_PROPERTIES_DECREASED": true, "MIN_PROPERTIES_REMOVED": true,
 	"ADDITIONAL_PROPERTIES_ADDED": true, "ADDITIONAL_PROPERTIES_EXTENDED": true,
@@ -47,6 +53,7 @@ var jsonCompatible = map[string]bool{
 	"UNIQUE_ITEMS_REMOVED": true, "ADDITIONAL_ITEMS_ADDED": true, "ADDITIONAL_ITEMS_EXTENDED": true,
 	"ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL": true, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL": true,
 	"ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL": true, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL": true,
+	"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": true, "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": true,
 	"ENUM_ARRAY_EXTENDED": true, "COMBINED_TYPE_EXTENDED": true, "PRODUCT_TYPE_NARROWED": true,
 	"SUM_TYPE_EXTENDED": true, "NOT_TYPE_NARROWED": true,
 }
@@ -195,11 +202,21 @@ func jsonKind(s any) string {
 		}
 		return "false"
 	case map[string]any:
+		_, hasType := v["type"]
 		if _, ok := v["enum"]; ok {
+			if hasType {
+				return "combined" // everit: allOf of the type and the enum
+			}
 			return "enum"
 		}
 		if _, ok := v["const"]; ok {
+			if hasType {
+				return "combined"
+			}
 			return "const"
+		}
+		if _, ok := v["not"]; ok && !hasType {
+			return "not"
 		}
 		for _, k := range []string{"oneOf", "anyOf", "allOf"} {
 			if _, ok := v[k]; ok {
@@ -223,12 +240,12 @@ func jsonKind(s any) string {
 			}
 			return "combined"
 		}
-		for _, k := range []string{"properties", "required", "additionalProperties", "minProperties", "maxProperties"} {
+		for _, k := range []string{"properties", "required", "additionalProperties", "minProperties", "maxProperties", "patternProperties", "dependencies"} {
 			if _, ok := v[k]; ok {
 				return "object"
 			}
 		}
-		for _, k := range []string{"items", "minItems", "maxItems", "uniqueItems"} {
+		for _, k := range []string{"items", "additionalItems", "minItems", "maxItems", "uniqueItems"} {
 			if _, ok := v[k]; ok {
 				return "array"
 			}
@@ -249,6 +266,19 @@ func combined(s map[string]any) (string, []any) {
 	for _, k := range []string{"oneOf", "anyOf", "allOf"} {
 		if subs, ok := s[k].([]any); ok {
 			return k, subs
+		}
+	}
+	for _, k := range []string{"enum", "const"} {
+		if v, ok := s[k]; ok {
+			if _, hasType := s["type"]; hasType {
+				rest := map[string]any{}
+				for kk, vv := range s {
+					if kk != k {
+						rest[kk] = vv
+					}
+				}
+				return "allOf", []any{rest, map[string]any{k: v}}
+			}
 		}
 	}
 	if ts, ok := s["type"].([]any); ok {
@@ -413,6 +443,14 @@ func jsonCompare(c *jsonDiffCtx, path string, ro *jsonRefs, orig any, ru *jsonRe
 		}
 	case "combined":
 		jsonCompareCombined(c, path, ro, om, ru, um)
+	case "not":
+		sc := c.sub()
+		jsonCompare(sc, path+"/not", ru, um["not"], ro, om["not"]) // reversed, as NotSchemaDiff
+		if sc.compatible() {
+			c.add(path+"/not", "NOT_TYPE_NARROWED")
+		} else {
+			c.add(path+"/not", "NOT_TYPE_EXTENDED")
+		}
 	case "object":
 		jsonCompareObject(c, path, ro, om, ru, um)
 	case "array":
@@ -454,56 +492,91 @@ func containsAll(set, sub []any) bool {
 	return true
 }
 
+// jsonCompareCombined is Confluent's CombinedSchemaDiff: the criteria, the
+// number of distinct subschemas, and a maximum matching of original to
+// update subschemas by compatibility that must cover the smaller side.
 func jsonCompareCombined(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]any, ru *jsonRefs, um map[string]any) {
 	oc, osubs := combined(om)
 	uc, usubs := combined(um)
 	if oc != uc {
-		c.add(path, "COMBINED_TYPE_CHANGED")
-		return
+		single := func(subs []any) bool { return len(subs) == 1 }
+		if uc == "anyOf" || (single(osubs) && single(usubs)) || (single(osubs) && uc == "oneOf") || (single(usubs) && oc == "allOf") {
+			c.add(path, "COMBINED_TYPE_EXTENDED")
+		} else {
+			c.add(path, "COMBINED_TYPE_CHANGED")
+			return
+		}
 	}
+	osubs, usubs = distinct(osubs), distinct(usubs)
 	switch {
 	case len(osubs) < len(usubs):
-		if oc == "allOf" {
+		if uc == "allOf" {
 			c.add(path, "PRODUCT_TYPE_EXTENDED")
 		} else {
 			c.add(path, "SUM_TYPE_EXTENDED")
 		}
 	case len(osubs) > len(usubs):
-		if oc == "allOf" {
-			c.add(path, "PRODUCT_TYPE_NARROWED")
-		} else {
+		if oc == "anyOf" || oc == "oneOf" {
 			c.add(path, "SUM_TYPE_NARROWED")
+		} else {
+			c.add(path, "PRODUCT_TYPE_NARROWED")
 		}
 	}
-	// Each original subschema must find a compatible update subschema (for
-	// allOf: each update one an original one), each used once.
-	from, to, fr, tr := osubs, usubs, ro, ru
-	if oc == "allOf" {
-		from, to, fr, tr = usubs, osubs, ru, ro
+	edges := make([][][]jsonDiff, len(osubs)) // nil: not compatible
+	for i, o := range osubs {
+		edges[i] = make([][]jsonDiff, len(usubs))
+		for j, u := range usubs {
+			sc := c.sub()
+			jsonCompare(sc, fmt.Sprintf("%s/%s/%d", path, oc, i), ro, o, ru, u)
+			if sc.compatible() {
+				edges[i][j] = append([]jsonDiff{}, sc.diffs...)
+			}
+		}
 	}
-	used := make([]bool, len(to))
-	for i, f := range from {
-		matched := false
-		for j, t := range to {
-			if used[j] {
+	// Kuhn's augmenting paths: maximum cardinality bipartite matching.
+	matchU := make([]int, len(usubs))
+	for j := range matchU {
+		matchU[j] = -1
+	}
+	var try func(i int, seen []bool) bool
+	try = func(i int, seen []bool) bool {
+		for j := range usubs {
+			if edges[i][j] == nil || seen[j] {
 				continue
 			}
-			sc := c.sub()
-			if oc == "allOf" {
-				jsonCompare(sc, fmt.Sprintf("%s/%s/%d", path, oc, i), tr, t, fr, f)
-			} else {
-				jsonCompare(sc, fmt.Sprintf("%s/%s/%d", path, oc, i), fr, f, tr, t)
-			}
-			if sc.compatible() {
-				c.diffs = append(c.diffs, sc.diffs...)
-				used[j], matched = true, true
-				break
+			seen[j] = true
+			if matchU[j] < 0 || try(matchU[j], seen) {
+				matchU[j] = i
+				return true
 			}
 		}
-		if !matched {
-			c.add(fmt.Sprintf("%s/%s/%d", path, oc, i), "COMBINED_TYPE_SUBSCHEMAS_CHANGED")
+		return false
+	}
+	matched := 0
+	for i := range osubs {
+		if try(i, make([]bool, len(usubs))) {
+			matched++
 		}
 	}
+	for j, i := range matchU {
+		if i >= 0 {
+			c.diffs = append(c.diffs, edges[i][j]...)
+		}
+	}
+	if matched < min(len(osubs), len(usubs)) {
+		c.add(path, "COMBINED_TYPE_SUBSCHEMAS_CHANGED")
+	}
+}
+
+// distinct drops repeated subschemas (Confluent collapses them in a set).
+func distinct(subs []any) []any {
+	var out []any
+	for _, s := range subs {
+		if !slices.ContainsFunc(out, func(x any) bool { return reflect.DeepEqual(x, s) }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func objProps(m map[string]any) map[string]any {
@@ -535,6 +608,25 @@ func additionalSchema(m map[string]any) any {
 		return a
 	}
 	return nil
+}
+
+// partialSchema is schemaFromPartiallyOpenContentModel: the schema a
+// property not listed falls under, a matching patternProperties one first,
+// else additionalProperties' schema; nil for none.
+func partialSchema(m map[string]any, key string) any {
+	if pp, ok := m["patternProperties"].(map[string]any); ok {
+		pats := make([]string, 0, len(pp))
+		for p := range pp {
+			pats = append(pats, p)
+		}
+		sort.Strings(pats)
+		for _, p := range pats {
+			if re, err := regexp.Compile(p); err == nil && re.MatchString(key) {
+				return pp[p]
+			}
+		}
+	}
+	return additionalSchema(m)
 }
 
 func isOpenContentModel(m map[string]any) bool {
@@ -593,7 +685,7 @@ func jsonCompareObject(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]
 		case !uHas:
 			if isOpenContentModel(um) {
 				c.add(p, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL")
-			} else if part := additionalSchema(um); part != nil {
+			} else if part := partialSchema(um, k); part != nil {
 				sc := c.sub()
 				jsonCompare(sc, p, ro, os, ru, part)
 				c.diffs = append(c.diffs, sc.diffs...)
@@ -620,7 +712,7 @@ func jsonCompareObject(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]
 					c.add(p, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
 				}
 			} else {
-				if part := additionalSchema(om); part != nil {
+				if part := partialSchema(om, k); part != nil {
 					sc := c.sub()
 					jsonCompare(sc, p, ro, part, ru, us)
 					c.diffs = append(c.diffs, sc.diffs...)
@@ -641,6 +733,60 @@ func jsonCompareObject(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]
 			}
 		default:
 			jsonCompare(c, p, ro, os, ru, us)
+		}
+	}
+	// dependencies (draft 7: a property's array of properties, or a schema)
+	od, _ := om["dependencies"].(map[string]any)
+	ud, _ := um["dependencies"].(map[string]any)
+	arrays := func(d map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, v := range d {
+			if _, ok := v.([]any); ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	schemas := func(d map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, v := range d {
+			if _, ok := v.([]any); !ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	oa, ua := arrays(od), arrays(ud)
+	for _, k := range sortedKeys(oa, ua) {
+		p := path + "/dependencies/" + k
+		ov, oHas := oa[k].([]any)
+		uv, uHas := ua[k].([]any)
+		switch {
+		case !uHas:
+			c.add(p, "DEPENDENCY_ARRAY_REMOVED")
+		case !oHas:
+			c.add(p, "DEPENDENCY_ARRAY_ADDED")
+		case containsAll(uv, ov) && containsAll(ov, uv):
+		case containsAll(uv, ov):
+			c.add(p, "DEPENDENCY_ARRAY_EXTENDED")
+		case containsAll(ov, uv):
+			c.add(p, "DEPENDENCY_ARRAY_NARROWED")
+		default:
+			c.add(p, "DEPENDENCY_ARRAY_CHANGED")
+		}
+	}
+	os2, us2 := schemas(od), schemas(ud)
+	for _, k := range sortedKeys(os2, us2) {
+		p := path + "/dependencies/" + k
+		ov, oHas := os2[k]
+		uv, uHas := us2[k]
+		switch {
+		case !uHas:
+			c.add(p, "DEPENDENCY_SCHEMA_REMOVED")
+		case !oHas:
+			c.add(p, "DEPENDENCY_SCHEMA_ADDED")
+		default:
+			jsonCompare(c, p, ro, ov, ru, uv)
 		}
 	}
 	// additionalProperties
@@ -664,42 +810,100 @@ func jsonCompareObject(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]
 }
 
 func jsonCompareArray(c *jsonDiffCtx, path string, ro *jsonRefs, om map[string]any, ru *jsonRefs, um map[string]any) {
+	// items as one schema for all (nil when absent or a tuple)
+	allItems := func(m map[string]any) any {
+		if _, tuple := m["items"].([]any); tuple {
+			return nil
+		}
+		return m["items"]
+	}
+	jsonCompare(c, path+"/items", ro, allItems(om), ru, allItems(um))
+	// items as a tuple, against the other side's content model
+	ot, _ := om["items"].([]any)
+	ut, _ := um["items"].([]any)
+	for i := 0; i < max(len(ot), len(ut)); i++ {
+		p := fmt.Sprintf("%s/items/%d", path, i)
+		switch {
+		case i < len(ot) && i < len(ut):
+			jsonCompare(c, p, ro, ot[i], ru, ut[i])
+		case i < len(ot): // removed
+			if arrayOpen(um) {
+				c.add(p, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
+			} else if part, ok := um["additionalItems"].(map[string]any); ok {
+				sc := c.sub()
+				jsonCompare(sc, p, ro, ot[i], ru, part)
+				c.diffs = append(c.diffs, sc.diffs...)
+				if sc.compatible() {
+					c.add(p, "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+				} else {
+					c.add(p, "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+				}
+			} else if b, ok := ro.deref(ot[i]).(bool); ok && !b {
+				c.add(p, "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+			} else {
+				c.add(p, "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+			}
+		default: // added
+			if arrayOpen(om) {
+				if jsonKind(ru.deref(ut[i])) == "empty" {
+					c.add(p, "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL")
+				} else {
+					c.add(p, "ITEM_ADDED_TO_OPEN_CONTENT_MODEL")
+				}
+			} else if part, ok := om["additionalItems"].(map[string]any); ok {
+				sc := c.sub()
+				jsonCompare(sc, p, ro, part, ru, ut[i])
+				c.diffs = append(c.diffs, sc.diffs...)
+				if sc.compatible() {
+					c.add(p, "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+				} else {
+					c.add(p, "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+				}
+			} else {
+				c.add(p, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL")
+			}
+		}
+	}
+	// additionalItems
+	aip := path + "/additionalItems"
+	permits := func(m map[string]any) bool { b, ok := m["additionalItems"].(bool); return !ok || b }
+	oai, _ := om["additionalItems"].(map[string]any)
+	uai, _ := um["additionalItems"].(map[string]any)
+	switch {
+	case permits(om) != permits(um):
+		if permits(om) {
+			c.add(aip, "ADDITIONAL_ITEMS_REMOVED")
+		} else {
+			c.add(aip, "ADDITIONAL_ITEMS_ADDED")
+		}
+	case oai == nil && uai != nil:
+		c.add(aip, "ADDITIONAL_ITEMS_NARROWED")
+	case oai != nil && uai == nil:
+		c.add(aip, "ADDITIONAL_ITEMS_EXTENDED")
+	case oai != nil:
+		jsonCompare(c, aip, ro, oai, ru, uai)
+	}
 	jsonLimit(c, path, om, um, "maxItems", "MAX_ITEMS")
 	jsonLimit(c, path, om, um, "minItems", "MIN_ITEMS")
 	ou, _ := om["uniqueItems"].(bool)
 	uu, _ := um["uniqueItems"].(bool)
 	if ou != uu {
-		if uu {
-			c.add(path+"/uniqueItems", "UNIQUE_ITEMS_ADDED")
-		} else {
+		if ou {
 			c.add(path+"/uniqueItems", "UNIQUE_ITEMS_REMOVED")
+		} else {
+			c.add(path+"/uniqueItems", "UNIQUE_ITEMS_ADDED")
 		}
 	}
-	oi, ui := om["items"], um["items"]
-	ot, oTuple := oi.([]any)
-	ut, uTuple := ui.([]any)
-	switch {
-	case oTuple && uTuple:
-		for i := 0; i < max(len(ot), len(ut)); i++ {
-			p := fmt.Sprintf("%s/items/%d", path, i)
-			switch {
-			case i >= len(ut):
-				c.add(p, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
-			case i >= len(ot):
-				c.add(p, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL")
-			default:
-				jsonCompare(c, p, ro, ot[i], ru, ut[i])
-			}
-		}
-	case oTuple != uTuple:
-		c.add(path+"/items", "TYPE_CHANGED")
-	default:
-		if oi == nil {
-			oi = true
-		}
-		if ui == nil {
-			ui = true
-		}
-		jsonCompare(c, path+"/items", ro, oi, ru, ui)
+}
+
+// arrayOpen is ArraySchemaDiff.isOpenContentModel: additional items
+// allowed without a schema.
+func arrayOpen(m map[string]any) bool {
+	switch a := m["additionalItems"].(type) {
+	case bool:
+		return a
+	case map[string]any:
+		return false
 	}
+	return true
 }

@@ -119,7 +119,8 @@ func TestProtobufCompatibilityREST(t *testing.T) {
 }
 
 // Cases after Confluent's json-schema-provider SchemaDiffTest examples
-// (diff-schema-examples.json), under the default STRICT policy.
+// (diff-schema-examples.json, diff-combined-schema-examples.json), under the
+// default STRICT policy.
 func TestJSONCompatibility(t *testing.T) {
 	closed := func(props, required string) string {
 		return `{"type":"object","properties":{` + props + `},"required":[` + required + `],"additionalProperties":false}`
@@ -150,6 +151,16 @@ func TestJSONCompatibility(t *testing.T) {
 		{"array items changed", `{"type":"array","items":{"type":"string"}}`, `{"type":"array","items":{"type":"integer"}}`, false},
 		{"additionalProperties removed", open(`"a":{"type":"string"}`), closed(`"a":{"type":"string"}`, ``), false},
 		{"additionalProperties added", closed(`"a":{"type":"string"}`, ``), open(`"a":{"type":"string"}`), true},
+		{"oneOf to anyOf", `{"oneOf":[{"type":"string"},{"type":"integer"}]}`, `{"anyOf":[{"type":"string"},{"type":"integer"}]}`, true},
+		{"anyOf to oneOf", `{"anyOf":[{"type":"string"},{"type":"integer"}]}`, `{"oneOf":[{"type":"string"},{"type":"integer"}]}`, false},
+		{"removed enum of a typed schema", `{"type":"string","enum":["red"]}`, `{"type":"string"}`, true},
+		{"not extended", `{"not":{"type":"integer"}}`, `{"not":{"type":"number"}}`, false},
+		{"dependency schema removed", `{"dependencies":{"foo":{"type":"string"}}}`, `{}`, true},
+		{"dependency schema added", `{"dependencies":{"foo":{"type":"string"}}}`, `{"dependencies":{"bar":{"type":"string"}}}`, false},
+		{"tuple item removed, covered by additionalItems", `{"type":"array","items":[{"type":"string"},{"type":"number"}],"additionalItems":false}`,
+			`{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":"number"}}`, true},
+		{"property removed, covered by patternProperties", `{"properties":{"foo":{"type":"string"},"I_123":{"type":"integer"}},"additionalProperties":false}`,
+			`{"properties":{"foo":{"type":"string"}},"additionalProperties":false,"patternProperties":{"^S_":{"type":"string"},"^I_":{"type":"number"}}}`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
