@@ -470,7 +470,7 @@ func TestIncrementalSnapshotRestartsUnderWriter(t *testing.T) {
 	serverLogOnFailure(t)
 	db := harness.MariaDB(t)
 	conn := db.Open(t)
-	const rowsA, rowsB = 3000, 1200
+	const rowsA, rowsB = 3000, 2400
 	incSetup(t, conn, rowsA, rowsB)
 	prefix := "inc4"
 	off := &memOffsets{}
