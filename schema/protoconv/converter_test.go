@@ -228,3 +228,33 @@ func TestConfigFromMap(t *testing.T) {
 		t.Errorf("missing url: %v", err)
 	}
 }
+
+// TestConverterConcurrent: one converter serves many goroutines (the first
+// records of each topic race to register and compile); run with -race.
+func TestConverterConcurrent(t *testing.T) {
+	_, cl := memRegistry(t)
+	conv := newConv(t, cl, nil)
+	env, v := debeziumCreate()
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			topic := []string{"c1", "c2"}[g%2]
+			for i := 0; i < 50; i++ {
+				b, err := conv.FromConnect(topic, nil, env, v)
+				if err == nil {
+					_, _, err = conv.ToConnect(topic, nil, b)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
