@@ -233,3 +233,137 @@ func mustFrom(t *testing.T, c *Converter, topic string, s *schema.Schema, v any)
 	}
 	return b
 }
+
+// TestIndependentPythonProducer is the sink direction: python3-protobuf
+// builds and serializes an Order (map<>, oneof, enum, nested and repeated
+// messages, Timestamp, a StringValue wrapper, sint32/fixed64/uint32, bytes)
+// from a class protoc made of a hand-written .proto, python3-confluent-kafka
+// registers that text in our registry and produces the framed record (see
+// testdata/produce.py), and our converter reads it. The expected Connect
+// values and schemas are ProtobufData.toConnectSchema/toConnectData's rules,
+// by hand: the oneof first as contact_0 (a union struct), enums as their
+// symbol, fixed64 as the signed long of its bits, uint32 widened to int64,
+// absent scalars as their defaults, absent messages as null; with
+// wrapper.for.nullables the wrapper reads as an optional string.
+func TestIndependentPythonProducer(t *testing.T) {
+	py := "/usr/bin/python3"
+	if out, err := exec.Command(py, "-c", "import confluent_kafka.schema_registry, google.protobuf.message_factory").CombinedOutput(); err != nil {
+		t.Fatalf("needs python3-confluent-kafka and python3-protobuf (run scripts/install-deps.sh): %v\n%s", err, out)
+	}
+	const topic = "shop.orders"
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	srv, err := registry.NewServer(ctx, registry.Options{Addr: "127.0.0.1:0", Brokers: cluster.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cmd := exec.CommandContext(ctx, py, "testdata/produce.py", strings.Join(cluster.ListenAddrs(), ","), srv.URL(), topic)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("python producer: %v\n%s", err, out)
+	}
+	cons, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	var recs [][]byte
+	for len(recs) < 2 {
+		fs := cons.PollFetches(ctx)
+		if err := fs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { recs = append(recs, r.Value) })
+	}
+	regClient, err := srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Registry = regClient
+	conv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, v, err := conv.ToConnect(topic, nil, recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range s.Fields {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, ","); got != "contact_0,id,customer,placed,status,counts,tags,note,item,delta,big,small,ratio,paid,raw,items" {
+		t.Errorf("fields %s", got)
+	}
+	st := v.(*schema.Struct)
+	want := map[string]any{
+		"id": int64(9000000000), "customer": "Zoë", "placed": time.UnixMilli(1700000000123).UTC(), "status": "SHIPPED",
+		"counts": map[any]any{"a": int32(1), "b": int32(2)}, "tags": []any{"x", "y"},
+		"delta": int32(-5), "big": int64(-446744073709551616), "small": int64(4000000000), "ratio": 0.25, "paid": true, "raw": []byte{0, 0xff},
+	}
+	for k, w := range want {
+		if !schema.EqualValues(st.Get(k), w) {
+			t.Errorf("%s = %#v, want %#v", k, st.Get(k), w)
+		}
+	}
+	if u, _ := st.Get("contact_0").(*schema.Struct); u == nil || u.Schema.Name != ParamUnionPrefix+"contact" || u.Get("phone") != "+41 44 000 00 00" || u.Get("email") != nil {
+		t.Errorf("contact_0 = %#v", st.Get("contact_0"))
+	}
+	if n, _ := st.Get("note").(*schema.Struct); n == nil || n.Schema.Name != "StringValue" || n.Get("value") != "fragile" {
+		t.Errorf("note = %#v", st.Get("note"))
+	}
+	if it, _ := st.Get("item").(*schema.Struct); it == nil || it.Schema.Name != "Item" || it.Get("sku") != "S-1" || it.Get("qty") != int32(3) {
+		t.Errorf("item = %#v", st.Get("item"))
+	}
+	if l, _ := st.Get("items").([]any); len(l) != 1 || l[0].(*schema.Struct).Get("sku") != "S-2" {
+		t.Errorf("items = %#v", st.Get("items"))
+	}
+	if f, _ := s.Field("delta"); f.Schema.Parameters[0] != (schema.Param{Key: ParamType, Value: "sint32"}) {
+		t.Errorf("delta schema %v", f.Schema.Parameters)
+	}
+	if f, _ := s.Field("status"); f.Schema.Name != "Status" || f.Schema.Type != schema.TypeString {
+		t.Errorf("status schema %+v", f.Schema)
+	}
+
+	_, v, err = conv.ToConnect(topic, nil, recs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := v.(*schema.Struct)
+	for k, w := range map[string]any{"id": int64(0), "customer": "", "status": "NEW", "counts": map[any]any{}, "tags": []any{}, "big": int64(0), "paid": false, "raw": []byte{}} {
+		if !schema.EqualValues(empty.Get(k), w) {
+			t.Errorf("empty %s = %#v, want %#v", k, empty.Get(k), w)
+		}
+	}
+	for _, k := range []string{"contact_0", "placed", "note", "item"} {
+		if empty.Get(k) != nil {
+			t.Errorf("empty %s = %#v, want null", k, empty.Get(k))
+		}
+	}
+
+	cfg.Data.WrapperForNullables = true
+	wconv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, wv, err := wconv.ToConnect(topic, nil, recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := ws.Field("note"); f.Schema.Type != schema.TypeString || !f.Schema.Optional || wv.(*schema.Struct).Get("note") != "fragile" {
+		t.Errorf("wrapper.for.nullables note: %+v %#v", f.Schema, wv.(*schema.Struct).Get("note"))
+	}
+	if f, _ := ws.Field("customer"); f.Schema.Optional {
+		t.Errorf("wrapper.for.nullables: a plain scalar is required, got optional")
+	}
+	if _, wv, err = wconv.ToConnect(topic, nil, recs[1]); err != nil || wv.(*schema.Struct).Get("note") != nil {
+		t.Errorf("wrapper.for.nullables, absent note: %#v %v", wv, err)
+	}
+}
