@@ -59,6 +59,7 @@ type incremental struct {
 	chunkID  string
 	winTable string
 	open     bool
+	stale    bool // a DDL changed the window's table: its chunk is read again
 	seen     map[string]struct{}
 	chunk    []chunkRow
 	closed   chan struct{} // closed by the reader once the chunk is emitted
@@ -91,9 +92,26 @@ type chunkRow struct {
 
 // chunkTable is the table version the loop reads chunks of.
 type chunkTable struct {
-	id  string
-	tbl *table
-	pk  []int
+	id   string
+	tbl  *table
+	pk   []int
+	info *tableInfo
+}
+
+// sameColumns reports whether two reads of a table's structure agree.
+func sameColumns(a, b *tableInfo) bool {
+	if len(a.cols) != len(b.cols) || !slices.Equal(a.pk, b.pk) || a.charset != b.charset {
+		return false
+	}
+	for i := range a.cols {
+		x, y := a.cols[i], b.cols[i]
+		if x.Name != y.Name || x.ColumnType != y.ColumnType || x.Nullable != y.Nullable || x.DataType != y.DataType ||
+			(x.Default == nil) != (y.Default == nil) || (x.Default != nil && *x.Default != *y.Default) ||
+			(x.Charset == nil) != (y.Charset == nil) || (x.Charset != nil && *x.Charset != *y.Charset) || x.JSONCheck != y.JSONCheck {
+			return false
+		}
+	}
+	return true
 }
 
 func newIncremental(t *Task, cfg *cdc.SignalConfig) *incremental {
@@ -162,6 +180,19 @@ func (inc *incremental) observe(tableID string, key *schema.Struct) {
 	inc.mu.Lock()
 	if inc.open && inc.winTable == tableID {
 		inc.seen[string(keyJSON(key))] = struct{}{}
+	}
+	inc.mu.Unlock()
+}
+
+// schemaChange notes a DDL on a table (reader): a chunk of it whose window
+// is open may have been read with the old structure.
+func (inc *incremental) schemaChange(tableID string) {
+	if inc == nil || !inc.active.Load() {
+		return
+	}
+	inc.mu.Lock()
+	if inc.open && inc.winTable == tableID {
+		inc.stale = true
 	}
 	inc.mu.Unlock()
 }
@@ -260,6 +291,10 @@ func (inc *incremental) windowSignal(s cdc.Signal) []chunkRow {
 		return nil
 	}
 	out := make([]chunkRow, 0, len(inc.chunk))
+	if inc.stale {
+		inc.log.Info("the table changed inside the window; its chunk is read again", "table", inc.winTable)
+		inc.chunk = nil
+	}
 	for _, r := range inc.chunk {
 		if _, changed := inc.seen[r.keyText]; !changed {
 			out = append(out, r)
@@ -434,7 +469,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	coll := inc.state.Collections[0]
 	lastKey, maxKey := inc.state.LastKey, inc.state.MaxKey
 	id := newChunkID()
-	inc.chunkID, inc.winTable, inc.open = id, coll.ID, false
+	inc.chunkID, inc.winTable, inc.open, inc.stale = id, coll.ID, false, false
 	inc.seen, inc.chunk = map[string]struct{}{}, nil
 	closed := make(chan struct{})
 	inc.closed = closed
@@ -540,9 +575,6 @@ func (inc *incremental) watermark(ctx context.Context, id, typ, data string) err
 // prepare loads the current table's version; skip names why the table
 // cannot be snapshotted.
 func (inc *incremental) prepare(ctx context.Context, id string) (skip string, err error) {
-	if inc.cur != nil && inc.cur.id == id {
-		return "", nil
-	}
 	db, name, ok := strings.Cut(id, ".")
 	if !ok || !inc.t.s.filters.table(db, name) {
 		inc.log.Warn("incremental snapshot: table is not captured (table.include.list and friends); skipped", "table", id)
@@ -555,6 +587,11 @@ func (inc *incremental) prepare(ctx context.Context, id string) (skip string, er
 	if ti == nil {
 		inc.log.Warn("incremental snapshot: table does not exist; skipped", "table", id)
 		return "unknown table", nil
+	}
+	// The structure is read again for every chunk (a DDL may have changed
+	// it); the table version is rebuilt only when it did.
+	if inc.cur != nil && inc.cur.id == id && sameColumns(inc.cur.info, ti) {
+		return "", nil
 	}
 	cols, pk := ti.columns()
 	if len(pk) == 0 {
@@ -572,7 +609,7 @@ func (inc *incremental) prepare(ctx context.Context, id string) (skip string, er
 		return "", err
 	}
 	tbl.charset, tbl.comment = ti.charset, ti.comment
-	inc.cur = &chunkTable{id: id, tbl: tbl, pk: pk}
+	inc.cur = &chunkTable{id: id, tbl: tbl, pk: pk, info: ti}
 	return "", nil
 }
 

@@ -715,6 +715,7 @@ func (r *reader) ddl(ctx context.Context, e *replication.QueryEvent, h *replicat
 		}
 		r.t.cat.invalidate(c.db, c.table)
 		delete(r.tables, c.db+"."+c.table)
+		r.t.inc.schemaChange(c.db + "." + c.table)
 		if c.oldName != "" {
 			r.t.cat.invalidate(c.oldDB, c.oldName)
 			delete(r.tables, c.oldDB+"."+c.oldName)
