@@ -49,7 +49,7 @@ type derived struct {
 	text    string
 	message string // full name of the root message
 	file    protoreflect.FileDescriptor
-	enc     *structEncoder
+	enc     rootEncoder
 }
 
 type writerKey struct {
@@ -59,7 +59,7 @@ type writerKey struct {
 
 type writer struct {
 	header []byte // magic byte, schema id, message indexes
-	enc    *structEncoder
+	enc    rootEncoder
 }
 
 type readerKey struct {
@@ -144,7 +144,7 @@ func (c *Converter) derive(s *schema.Schema) (*derived, error) {
 	if !ok {
 		return nil, fmt.Errorf("protoconv: generated schema lacks message %s", message)
 	}
-	enc, err := compileStruct(s, md, c.cfg.Data)
+	enc, err := compileRoot(s, md, c.cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("protoconv: %w", err)
 	}
@@ -231,7 +231,10 @@ func (c *Converter) writerFor(topic string, s *schema.Schema) (*writer, error) {
 		}
 	}
 	sch := sr.Schema{Schema: d.text, Type: sr.TypeProtobuf, References: refs}
-	indexes := []int{0}
+	indexes, ok := messageIndexes(d.file, protoreflect.FullName(d.message))
+	if !ok {
+		return nil, fmt.Errorf("protoconv: schema lacks message %s", d.message)
+	}
 	var id int
 	// As Confluent's serializer: auto.register.schemas wins over
 	// use.latest.version, which wins over a plain lookup.
@@ -296,15 +299,11 @@ func (c *Converter) FromConnect(topic string, _ []schema.Header, s *schema.Schem
 	if s == nil {
 		return nil, fmt.Errorf("protoconv: topic %s: ProtobufConverter needs a schema; schemaless values are not supported", topic)
 	}
-	st, ok := v.(*schema.Struct)
-	if !ok {
-		return nil, fmt.Errorf("protoconv: topic %s: ProtobufConverter writes structs; got %T for %s", topic, v, s)
-	}
 	w, err := c.writerFor(topic, s)
 	if err != nil {
 		return nil, fmt.Errorf("%w (topic %s)", err, topic)
 	}
-	msg, err := w.enc.encode(st)
+	msg, err := w.enc(v)
 	if err != nil {
 		return nil, fmt.Errorf("protoconv: topic %s: %w", topic, err)
 	}

@@ -258,3 +258,55 @@ func TestConverterConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestConverterRootPrimitives: a primitive root value is written, as
+// ProtobufData.descriptorFromConnectSchema does, as the google.protobuf
+// wrapper of its type with google/protobuf/wrappers.proto as the schema and
+// the wrapper's message index in it (StringValue is message 7: indexes
+// [7] → zig-zag 02 0e; DoubleValue, message 0, is the single 0), and read back as the primitive
+// (wrapper.for.raw.primitives) or, with that off, as the wrapper struct.
+func TestConverterRootPrimitives(t *testing.T) {
+	_, cl := memRegistry(t)
+	conv := newConv(t, cl, func(cfg *Config) { cfg.IsKey = true })
+	for _, c := range []struct {
+		s          *schema.Schema
+		v, back    any
+		index      byte
+		wrapperMsg string
+	}{
+		{schema.StringSchema, "k-1", "k-1", 7, "StringValue"},
+		{schema.Int32Schema, int32(-4), int32(-4), 4, "Int32Value"},
+		{schema.Int8Schema, int8(5), int32(5), 4, "Int32Value"},
+		{schema.Int64Schema, int64(1) << 50, int64(1) << 50, 2, "Int64Value"},
+		{schema.BooleanSchema, true, true, 6, "BoolValue"},
+		{schema.Float64Schema, 2.5, 2.5, 0, "DoubleValue"},
+		{schema.BytesSchema, []byte{1, 2}, []byte{1, 2}, 8, "BytesValue"},
+	} {
+		b, err := conv.FromConnect("prim", nil, c.s, c.v)
+		if err != nil {
+			t.Fatalf("%s: %v", c.s, err)
+		}
+		if c.index == 0 && b[5] != 0 || c.index > 0 && (b[5] != 2 || b[6] != c.index*2) {
+			t.Errorf("%s: message indexes % x, want [%d]", c.s, b[5:7], c.index)
+		}
+		rs, rv, err := conv.ToConnect("prim", nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !schema.EqualValues(rv, c.back) || rs.Optional {
+			t.Errorf("%s: read %#v (%s), want %#v", c.s, rv, rs, c.back)
+		}
+		raw := newConv(t, cl, func(cfg *Config) { cfg.Data.WrapperForRawPrimitives = false })
+		rs, rv, err = raw.ToConnect("prim", nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, ok := rv.(*schema.Struct); !ok || rs.Name != c.wrapperMsg || !schema.EqualValues(st.Get("value"), c.back) {
+			t.Errorf("%s without wrapper.for.raw.primitives: %s %#v", c.s, rs, rv)
+		}
+	}
+	ss, err := cl.SR().SchemaByVersion(context.Background(), "prim-key", 1)
+	if err != nil || !strings.Contains(ss.Schema.Schema, "message StringValue") || ss.Schema.Type != sr.TypeProtobuf {
+		t.Errorf("registered %v %v", ss.Schema.Schema[:min(len(ss.Schema.Schema), 80)], err)
+	}
+}

@@ -31,8 +31,13 @@
 // fields, wrappers and enums. Messages are built and parsed with
 // google.golang.org/protobuf's dynamicpb.
 //
-// Not supported: schemaless values, root schemas other than structs
-// (Confluent writes wrapper messages for them), writing Connect union
-// structs as oneofs, recursive message types on read, and Confluent's
-// generalized.sum.type.support / schema rules.
+// A primitive root value (a string key, say) is the google.protobuf wrapper
+// of its type, with google/protobuf/wrappers.proto as the registered schema
+// and the wrapper's message index, as ProtobufData does.
+//
+// Not supported: schemaless values, root arrays and maps (Confluent refuses
+// them too) and root logical types, writing Connect union structs as oneofs,
+// recursive message types on read, and Confluent's
+// generalized.sum.type.support / schema rules; keys the converter does not
+// know are refused by name.
 package protoconv

@@ -94,6 +94,44 @@ func compileMap(s *schema.Schema, fd protoreflect.FieldDescriptor, opts Options)
 	return m, nil
 }
 
+// rootEncoder turns a root Connect value into its message.
+type rootEncoder func(v any) (*dynamicpb.Message, error)
+
+// compileRoot is the encoder of a root value: a struct's message, or a
+// primitive in its wrapper message.
+func compileRoot(s *schema.Schema, md protoreflect.MessageDescriptor, opts Options) (rootEncoder, error) {
+	if s.Type == schema.TypeStruct {
+		se, err := compileStruct(s, md, opts)
+		if err != nil {
+			return nil, err
+		}
+		return func(v any) (*dynamicpb.Message, error) {
+			st, ok := v.(*schema.Struct)
+			if !ok {
+				return nil, fmt.Errorf("%T is not a struct for %s", v, s)
+			}
+			return se.encode(st)
+		}, nil
+	}
+	vfd := md.Fields().ByName("value")
+	if !isWrapperMessage(md) || vfd == nil {
+		return nil, fmt.Errorf("a %s root value needs a wrapper message, not %s", s.Type, md.FullName())
+	}
+	fn, err := compileValue(s, vfd, opts)
+	if err != nil {
+		return nil, err
+	}
+	return func(v any) (*dynamicpb.Message, error) {
+		pv, err := fn(v)
+		if err != nil {
+			return nil, err
+		}
+		m := dynamicpb.NewMessage(md)
+		m.Set(vfd, pv)
+		return m, nil
+	}, nil
+}
+
 func (e *structEncoder) encode(st *schema.Struct) (*dynamicpb.Message, error) {
 	msg := dynamicpb.NewMessage(e.md)
 	if err := e.fill(msg, st); err != nil {

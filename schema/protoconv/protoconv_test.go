@@ -575,8 +575,10 @@ func TestScrubName(t *testing.T) {
 }
 
 func TestRefused(t *testing.T) {
-	if _, _, err := ProtoSchemaOf(schema.StringSchema, DefaultOptions()); err == nil {
-		t.Error("a root string schema was accepted")
+	for _, s := range []*schema.Schema{schema.ArrayOf(schema.Int32Schema), schema.MapOf(schema.StringSchema, schema.StringSchema), schema.DecimalSchema(2, 0, false)} {
+		if _, _, err := ProtoSchemaOf(s, DefaultOptions()); err == nil {
+			t.Errorf("a root %s schema was accepted", s)
+		}
 	}
 	nested := schema.StructBuilder().Name("x.Y").Field("a", schema.ArrayOf(schema.ArrayOf(schema.Int32Schema))).Build()
 	if _, _, err := ProtoSchemaOf(nested, DefaultOptions()); err == nil || !strings.Contains(err.Error(), "nested") {

@@ -106,7 +106,20 @@ type fromConnect struct {
 // ProtoSchemaOf derives the .proto text Confluent's ProtobufData generates
 // for a Connect struct schema (fromConnectSchema), and the full name of the
 // message that stands for it.
+//
+// A primitive root schema is, as in ProtobufData.descriptorFromConnectSchema,
+// the google.protobuf wrapper of its type: the text is
+// google/protobuf/wrappers.proto and the message e.g.
+// google.protobuf.StringValue (int8 and int16 become Int32Value).
 func ProtoSchemaOf(s *schema.Schema, opts Options) (text string, message string, err error) {
+	if s != nil && s.Type.IsPrimitive() {
+		w, err := rootWrapper(s)
+		if err != nil {
+			return "", "", err
+		}
+		text, _ := KnownSource(wrappersLocation)
+		return text, w, nil
+	}
 	f, err := fileOf(s, opts)
 	if err != nil {
 		return "", "", err
@@ -118,12 +131,36 @@ func ProtoSchemaOf(s *schema.Schema, opts Options) (text string, message string,
 	return f.String(), message, nil
 }
 
+// rootWrapper is the wrapper message of a primitive root schema.
+func rootWrapper(s *schema.Schema) (string, error) {
+	if schema.LogicalOf(s) != nil {
+		return "", fmt.Errorf("ProtobufConverter: a root %s schema is not supported (only structs and plain primitives)", s.Name)
+	}
+	switch s.Type {
+	case schema.TypeInt8, schema.TypeInt16, schema.TypeInt32:
+		return "google.protobuf.Int32Value", nil
+	case schema.TypeInt64:
+		return "google.protobuf.Int64Value", nil
+	case schema.TypeFloat32:
+		return "google.protobuf.FloatValue", nil
+	case schema.TypeFloat64:
+		return "google.protobuf.DoubleValue", nil
+	case schema.TypeBoolean:
+		return "google.protobuf.BoolValue", nil
+	case schema.TypeString:
+		return "google.protobuf.StringValue", nil
+	case schema.TypeBytes:
+		return "google.protobuf.BytesValue", nil
+	}
+	return "", fmt.Errorf("ProtobufConverter: unsupported root schema of type %s", s.Type)
+}
+
 func fileOf(s *schema.Schema, opts Options) (*protoFile, error) {
 	if s == nil {
 		return nil, fmt.Errorf("ProtobufConverter needs a schema (schemaless values are not supported)")
 	}
 	if s.Type != schema.TypeStruct {
-		return nil, fmt.Errorf("ProtobufConverter: root schema of type %s is not supported (only structs; Confluent wraps primitives in google.protobuf wrapper messages)", s.Type)
+		return nil, fmt.Errorf("ProtobufConverter: unsupported root schema of type %s (as Confluent's: structs and primitives only)", s.Type)
 	}
 	c := &fromConnect{opts: opts, haveImps: map[string]bool{}}
 	ns, name := c.splitName(c.nameOrDefault(s.Name))
