@@ -192,7 +192,7 @@ func BenchmarkIncrementalSnapshot(b *testing.B) {
 			"include.schema.changes", "false", "max.batch.size", "4096", "max.queue.size", "16384", "heartbeat.interval.ms", "100",
 			"signal.data.collection", db.Name+".dbz_signal"), &memOffsets{})
 		countRows(b, task, cdc.HeartbeatTopic("__debezium-heartbeat", prefix), 1) // streaming
-		mustExec(b, conn, "INSERT INTO dbz_signal VALUES (?, 'execute-snapshot', ?)", prefix, `{"data-collections": ["`+db.Name+`.snap"]}`)
+		mustExec(b, conn, "INSERT INTO dbz_signal VALUES (UUID(), 'execute-snapshot', ?)", `{"data-collections": ["`+db.Name+`.snap"]}`)
 		countRows(b, task, prefix+"."+db.Name+".snap", benchEnv.rows)
 		task.Stop()
 	}
