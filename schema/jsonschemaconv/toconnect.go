@@ -155,15 +155,21 @@ func kindOf(o *object) string {
 }
 
 func isNullSchema(c *toCtx, doc, node any) bool {
-	o, ok := node.(*object)
-	if !ok {
-		return false
+	for range 32 { // a $ref chain; a cycle is not null
+		o, ok := node.(*object)
+		if !ok {
+			return false
+		}
+		ref, ok := o.str("$ref")
+		if !ok {
+			return kindOf(o) == "null"
+		}
+		var err error
+		if doc, node, err = c.refs.resolve(doc, ref); err != nil {
+			return false
+		}
 	}
-	if ref, ok := o.str("$ref"); ok {
-		d, target, err := c.refs.resolve(doc, ref)
-		return err == nil && isNullSchema(c, d, target)
-	}
-	return kindOf(o) == "null"
+	return false
 }
 
 // toSchema converts one JSON schema node found in document doc.
@@ -328,8 +334,8 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 		b = schema.StructBuilder()
 		props := o.obj("properties")
 		var required []string
-		if rv, ok := o.get("required"); ok {
-			for _, r := range rv.([]any) {
+		if rv, ok := o.must("required").([]any); ok {
+			for _, r := range rv {
 				if s, ok := r.(string); ok {
 					required = append(required, s)
 				}
