@@ -19,7 +19,9 @@
 // Time google.type.TimeOfDay, Timestamp google.protobuf.Timestamp; arrays are
 // repeated fields; maps are repeated <Name>Entry {key = 1; value = 2}
 // messages; enums are written from Confluent's
-// io.confluent.connect.protobuf.Enum parameters. optional.for.nullables
+// io.confluent.connect.protobuf.Enum parameters, union structs
+// (io.confluent.connect.protobuf.Union.<name>, as read) as oneofs whose
+// members keep their tags. optional.for.nullables
 // writes proto3 optional, wrapper.for.nullables google.protobuf wrappers.
 // The .proto text is printed as Confluent's ProtobufSchemaUtils prints it and
 // registered with schemaType PROTOBUF; with skip.known.types=false its
@@ -36,8 +38,7 @@
 // and the wrapper's message index, as ProtobufData does.
 //
 // Not supported: schemaless values, root arrays and maps (Confluent refuses
-// them too) and root logical types, writing Connect union structs as oneofs,
-// recursive message types on read, and Confluent's
+// them too) and root logical types, recursive message types on read, and Confluent's
 // generalized.sum.type.support / schema rules; keys the converter does not
 // know are refused by name.
 package protoconv

@@ -29,13 +29,21 @@ type fieldEncoder struct {
 	fd    protoreflect.FieldDescriptor
 	elem  valueFn     // scalar or message value; list elements
 	entry *mapEncoder // Connect map → repeated entry messages
-	kind  int         // kindSingle, kindList, kindEntries
+	kind  int         // kindSingle, kindList, kindEntries, kindUnion
+	// union members (kindUnion): the first non-null one is set
+	members []unionMember
+}
+
+type unionMember struct {
+	fd  protoreflect.FieldDescriptor
+	enc valueFn
 }
 
 const (
 	kindSingle = iota
 	kindList
 	kindEntries
+	kindUnion
 )
 
 type mapEncoder struct {
@@ -50,6 +58,26 @@ func compileStruct(s *schema.Schema, md protoreflect.MessageDescriptor, opts Opt
 		name := f.Name
 		if opts.ScrubInvalidNames {
 			name = ScrubName(name)
+		}
+		if isUnion(f.Schema) {
+			fe := fieldEncoder{index: i, name: f.Name, kind: kindUnion}
+			for _, mf := range f.Schema.Fields {
+				mn := mf.Name
+				if opts.ScrubInvalidNames {
+					mn = ScrubName(mn)
+				}
+				fd := md.Fields().ByName(protoreflect.Name(mn))
+				if fd == nil || fd.ContainingOneof() == nil {
+					return nil, fmt.Errorf("message %s has no oneof member %s", md.FullName(), mn)
+				}
+				enc, err := compileValue(mf.Schema, fd, opts)
+				if err != nil {
+					return nil, fmt.Errorf("field %s.%s: %w", f.Name, mf.Name, err)
+				}
+				fe.members = append(fe.members, unionMember{fd: fd, enc: enc})
+			}
+			e.fields = append(e.fields, fe)
+			continue
 		}
 		fd := md.Fields().ByName(protoreflect.Name(name))
 		if fd == nil {
@@ -154,6 +182,27 @@ func (e *structEncoder) fill(msg *dynamicpb.Message, st *schema.Struct) error {
 			}
 		}
 		switch f.kind {
+		case kindUnion:
+			u, ok := v.(*schema.Struct)
+			if !ok || len(u.Values) != len(f.members) {
+				return fmt.Errorf("field %s: %T is not its union struct", f.name, v)
+			}
+			set := false
+			for i, x := range u.Values {
+				if x == nil {
+					continue
+				}
+				pv, err := f.members[i].enc(x)
+				if err != nil {
+					return fmt.Errorf("field %s.%s: %w", f.name, f.members[i].fd.Name(), err)
+				}
+				msg.Set(f.members[i].fd, pv)
+				set = true
+				break
+			}
+			if !set {
+				return fmt.Errorf("field %s: cannot find non-null field of the union", f.name)
+			}
 		case kindSingle:
 			pv, err := f.elem(v)
 			if err != nil {

@@ -585,3 +585,66 @@ func TestRefused(t *testing.T) {
 		t.Errorf("nested arrays: %v", err)
 	}
 }
+
+// TestOneofRoundTrip: testMultipleOneofs' Customer read into Connect (two
+// union structs) is written back with its oneofs and field numbers
+// (oneofDefinitionFromConnectSchema: members keep their tags) and reads
+// back the same.
+func TestOneofRoundTrip(t *testing.T) {
+	src := "syntax = \"proto3\";\n\npackage foo;\n\nmessage Customer {\n    int64 count = 1;\n    string first_name = 2;\n" +
+		"    string last_name = 3;\n    string address = 4;\n    oneof survey_id {\n        string survey_response_id = 5;\n" +
+		"        string outgoing_action_id = 6;\n    }\n    oneof comment {\n        string email = 7;\n        string platform = 8;\n    }\n}"
+	f, err := Compile(t.Context(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := f.Messages().Get(0)
+	msg := dynamicpb.NewMessage(md)
+	msg.Set(md.Fields().ByName("count"), protoreflect.ValueOfInt64(3))
+	msg.Set(md.Fields().ByName("first_name"), protoreflect.ValueOfString("Bob"))
+	msg.Set(md.Fields().ByName("outgoing_action_id"), protoreflect.ValueOfString("my outgoing_action_id"))
+	msg.Set(md.Fields().ByName("platform"), protoreflect.ValueOfString("my platform"))
+	r, err := newReader(f, md, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.dec(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `syntax = "proto3";
+
+message Customer {
+  int64 count = 1;
+  string first_name = 2;
+  string last_name = 3;
+  string address = 4;
+
+  oneof survey_id {
+    string survey_response_id = 5;
+    string outgoing_action_id = 6;
+  }
+  oneof comment {
+    string email = 7;
+    string platform = 8;
+  }
+}
+`
+	text, _, rs, rv := roundTrip(t, r.schema, v.(*schema.Struct), DefaultOptions())
+	if text != want {
+		t.Errorf(".proto:\n%s\nwant:\n%s", text, want)
+	}
+	if !schema.EqualValues(rv, v) || rs.Fields[0].Name != "survey_id_0" {
+		t.Errorf("read back %#v, want %#v", rv, v)
+	}
+	// a union struct with no member set cannot be written
+	empty := v.(*schema.Struct)
+	empty.Values[0] = schema.NewStruct(r.schema.Fields[0].Schema)
+	text, message, _ := ProtoSchemaOf(r.schema, DefaultOptions())
+	f2, _ := Compile(t.Context(), text, nil)
+	md2, _ := findMessage(f2, protoreflect.FullName(message))
+	enc, _ := compileStruct(r.schema, md2, DefaultOptions())
+	if _, err := enc.encode(empty); err == nil || !strings.Contains(err.Error(), "non-null") {
+		t.Errorf("empty union: %v", err)
+	}
+}

@@ -78,6 +78,7 @@ type protoFile struct {
 type protoMessage struct {
 	name     string
 	fields   []*protoField
+	oneofs   []*protoOneof
 	nested   []*protoMessage
 	enums    []*protoEnum
 	children map[string]bool
@@ -89,6 +90,11 @@ type protoField struct {
 	name   string
 	number int
 	params []schema.Param // (confluent.field_meta).params
+}
+
+type protoOneof struct {
+	name   string
+	fields []*protoField
 }
 
 type protoEnum struct {
@@ -270,7 +276,28 @@ func (c *fromConnect) message(name string, s *schema.Schema) (*protoMessage, err
 			tag = idx
 			idx++
 		}
-		pf, err := c.field(m, f.Schema, c.scrub(f.Name), tag)
+		if isUnion(f.Schema) {
+			// oneofDefinitionFromConnectSchema: the union struct's fields
+			// are the oneof's members, numbered by their read tags (a
+			// member without one takes the next free number here; Confluent
+			// would write 0, which no parser accepts)
+			o := &protoOneof{name: c.unqualified(strings.TrimPrefix(f.Schema.Name, ParamUnionPrefix))}
+			for _, mf := range f.Schema.Fields {
+				mtag, ok := tagOf(mf.Schema)
+				if !ok {
+					mtag = idx
+					idx++
+				}
+				pf, err := c.field(m, mf.Schema, c.scrub(mf.Name), mtag, true)
+				if err != nil {
+					return nil, fmt.Errorf("field %s.%s: %w", f.Name, mf.Name, err)
+				}
+				o.fields = append(o.fields, pf)
+			}
+			m.oneofs = append(m.oneofs, o)
+			continue
+		}
+		pf, err := c.field(m, f.Schema, c.scrub(f.Name), tag, false)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", f.Name, err)
 		}
@@ -279,8 +306,20 @@ func (c *fromConnect) message(name string, s *schema.Schema) (*protoMessage, err
 	return m, nil
 }
 
-func (c *fromConnect) field(m *protoMessage, fs *schema.Schema, name string, tag int) (*protoField, error) {
+// isUnion reports a Connect struct that stands for a oneof (named
+// io.confluent.connect.protobuf.Union.<oneof>, as ProtobufData reads them).
+func isUnion(s *schema.Schema) bool {
+	return s.Type == schema.TypeStruct && strings.HasPrefix(s.Name, ParamUnionPrefix)
+}
+
+func (c *fromConnect) field(m *protoMessage, fs *schema.Schema, name string, tag int, oneofMember bool) (*protoField, error) {
 	label := c.label(fs)
+	if oneofMember {
+		if label == "repeated" {
+			return nil, fmt.Errorf("a oneof member cannot be an array or a map")
+		}
+		label = ""
+	}
 	if fs.Type == schema.TypeArray {
 		fs = fs.ValueSchema
 		if fs == nil {
@@ -291,15 +330,15 @@ func (c *fromConnect) field(m *protoMessage, fs *schema.Schema, name string, tag
 		}
 	}
 	pf := &protoField{label: label, name: name, number: tag}
-	typ, err := c.dataType(fs, name, &pf.params)
+	typ, err := c.dataType(fs, name, &pf.params, oneofMember)
 	if err != nil {
 		return nil, err
 	}
 	pf.typ = typ
 	switch {
 	case fs.Type == schema.TypeStruct:
-		if strings.HasPrefix(fs.Name, ParamUnionPrefix) {
-			return nil, fmt.Errorf("writing %s structs as oneofs is not supported", strings.TrimSuffix(ParamUnionPrefix, "."))
+		if isUnion(fs) {
+			return nil, fmt.Errorf("a union struct (%s) is only supported as a field of a struct", fs.Name)
 		}
 		if typ != m.name && !m.children[typ] {
 			m.children[typ] = true
@@ -311,11 +350,11 @@ func (c *fromConnect) field(m *protoMessage, fs *schema.Schema, name string, tag
 		}
 	case fs.Type == schema.TypeMap:
 		entry := &protoMessage{name: typ, children: map[string]bool{}}
-		k, err := c.field(entry, fs.KeySchema, "key", 1)
+		k, err := c.field(entry, fs.KeySchema, "key", 1, false)
 		if err != nil {
 			return nil, fmt.Errorf("map key: %w", err)
 		}
-		v, err := c.field(entry, fs.ValueSchema, "value", 2)
+		v, err := c.field(entry, fs.ValueSchema, "value", 2, false)
 		if err != nil {
 			return nil, fmt.Errorf("map value: %w", err)
 		}
@@ -383,8 +422,9 @@ func (c *fromConnect) label(fs *schema.Schema) string {
 }
 
 // dataType is dataTypeFromConnectSchema.
-func (c *fromConnect) dataType(s *schema.Schema, fieldName string, params *[]schema.Param) (string, error) {
-	wrap := c.opts.WrapperForNullables && s.Optional
+func (c *fromConnect) dataType(s *schema.Schema, fieldName string, params *[]schema.Param, oneofMember bool) (string, error) {
+	// a oneof member is nullable through its oneof: never wrapped
+	wrap := c.opts.WrapperForNullables && s.Optional && !oneofMember
 	if s.Name != "" {
 		switch {
 		case s.Name == schema.DecimalName && s.Type == schema.TypeBytes:
@@ -555,6 +595,12 @@ func (m *protoMessage) String() string {
 			indent(&b, f.String())
 		}
 	}
+	if len(m.oneofs) > 0 {
+		b.WriteByte('\n')
+		for _, o := range m.oneofs {
+			indent(&b, o.String())
+		}
+	}
 	if len(m.nested) > 0 || len(m.enums) > 0 {
 		b.WriteByte('\n')
 		for _, n := range m.nested {
@@ -562,6 +608,19 @@ func (m *protoMessage) String() string {
 		}
 		for _, e := range m.enums {
 			indent(&b, e.String())
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func (o *protoOneof) String() string {
+	var b strings.Builder
+	b.WriteString("oneof " + o.name + " {")
+	if len(o.fields) > 0 {
+		b.WriteByte('\n')
+		for _, f := range o.fields {
+			indent(&b, f.String())
 		}
 	}
 	b.WriteString("}\n")
