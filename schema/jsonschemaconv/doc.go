@@ -19,8 +19,9 @@
 // milliseconds of the day, milliseconds since the epoch) with the logical
 // name as title. Reading, a oneOf/anyOf of more than null and one schema
 // becomes the struct io.confluent.connect.json.OneOf, an enum a string with
-// io.confluent.connect.json.Enum parameters, $refs resolve within the
-// schema and its registry references.
+// io.confluent.connect.json.Enum parameters, an allOf a struct of all its
+// object subschemas' properties (else its combined, typed or referenced
+// subschema), $refs resolve within the schema and its registry references.
 //
 // Writing, the converter derives the JSON schema, registers it (or looks it
 // up, or takes the subject's latest) once per Connect schema and topic, and
@@ -29,7 +30,7 @@
 // validated against its schema (santhosh-tekuri/jsonschema) both ways.
 //
 // Not supported (refused with an error, never silently dropped): schemaless
-// values, allOf, recursive schemas, boolean and type-less schemas (Connect
+// values, recursive schemas, boolean and type-less schemas (Connect
 // variants), Confluent's generalized sum types. The Connect schema read back
 // takes its version from connect.version only (Confluent falls back to the
 // subject version in the registry).

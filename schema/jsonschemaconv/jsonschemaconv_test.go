@@ -436,3 +436,55 @@ func TestSchemaEvolution(t *testing.T) {
 		}
 	}
 }
+
+// allOf as JsonSchemaDataTest reads it (testToConnect*InAllOf,
+// testCombinedSchemaAllOfRef).
+func TestToConnectAllOf(t *testing.T) {
+	enum := schema.NewBuilder(schema.TypeString).Param(EnumParam, "").
+		Param(EnumParam+".one", "one").Param(EnumParam+".two", "two").Param(EnumParam+".three", "three").Build()
+	oneOf := schema.StructBuilder().Name(OneOfName).
+		Field(OneOfName+".field.0", schema.OptionalInt8).Field(OneOfName+".field.1", schema.OptionalInt16).Build()
+	cases := []struct {
+		name, jsonSchema string
+		want             *schema.Schema
+	}{
+		{"enum in allOf", `{"allOf":[{"type":"string"},{"enum":["one","two","three"]}]}`, enum},
+		{"int enum in allOf", `{"allOf":[{"type":"number"},{"enum":[1,2,3]}]}`, schema.Float64Schema},
+		{"union enum in allOf", `{"allOf":[{"oneOf":[{"type":"integer","connect.type":"int8"},{"type":"integer","connect.type":"int16"}]},{"enum":[1,2,3]}]}`, oneOf},
+		{"string const", `{"const":"money","type":"string"}`, schema.StringSchema},
+		{"integer const", `{"const":123,"type":"integer"}`, schema.Int64Schema},
+		{"number const", `{"const":123.45,"type":"number"}`, schema.Float64Schema},
+		{"reference in allOf", `{"allOf":[{"$ref":"#/definitions/n"}],"definitions":{"n":{"type":"integer","connect.type":"int64"}}}`, schema.Int64Schema},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := defaultDataConfig().connectSchemaOf(tc.jsonSchema, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !schema.Equal(s, tc.want) {
+				t.Fatalf("got %+v, want %+v", s, tc.want)
+			}
+		})
+	}
+	s, err := defaultDataConfig().connectSchemaOf(`{"$schema":"http://json-schema.org/draft-07/schema#",
+		"allOf":[{"$ref":"#/definitions/MessageBase"},{"$ref":"#/definitions/MessageBase2"}],
+		"title":"IdentifyUserMessage","description":"An IdentifyUser message","type":"object",
+		"properties":{"prevUserId":{"type":"string"},"newUserId":{"type":"string"}},
+		"definitions":{"MessageBase":{"properties":{"id":{"type":"string"},"type":{"type":"string"}}},
+			"MessageBase2":{"properties":{"id2":{"type":"string"}}}}}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"id", "type", "id2", "newUserId", "prevUserId"} {
+		if _, ok := s.Field(f); !ok {
+			t.Errorf("allOf struct lacks %s: %+v", f, s.Fields)
+		}
+	}
+	// testCombinedSchemaTitleAndObject
+	s, err = defaultDataConfig().connectSchemaOf(`{"title":"Product Identifier","type":"object","anyOf":[
+		{"type":"object","properties":{"keycode":{"type":"string"}}},{"type":"object","properties":{"itemCode":{"type":"string"}}}]}`, nil)
+	if err != nil || s.Name != OneOfName {
+		t.Fatalf("title and object: %+v %v", s, err)
+	}
+}

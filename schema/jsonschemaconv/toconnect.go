@@ -372,7 +372,7 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 			b.Field(name, fs)
 		}
 	case "allOf":
-		return nil, errors.New("allOf schemas are not supported")
+		return dc.allOfSchema(c, doc, o, forceOptional)
 	case "null":
 		return nil, errors.New("a null schema has no Connect type")
 	case "empty":
@@ -415,6 +415,129 @@ func (dc dataConfig) toSchema(c *toCtx, doc, node any, forceOptional bool) (*sch
 		s.Default = v
 	}
 	return s, nil
+}
+
+// allOfSchema is JsonSchemaData.allOfToConnectSchema: the properties of
+// every object subschema (through $refs and nested allOfs) make one struct;
+// without properties, a combined subschema wins, then a string or number
+// beside a const or enum, then a referenced schema.
+func (dc dataConfig) allOfSchema(c *toCtx, doc any, o *object, forceOptional bool) (*schema.Schema, error) {
+	subsV, _ := o.must("allOf").([]any)
+	// Keywords beside allOf are one more subschema, as everit loads them.
+	rest := newObject()
+	for i, k := range o.keys {
+		switch k {
+		case "allOf", "title", "description", "$schema", "$id", "definitions", "$defs", "default":
+		default:
+			rest.set(k, o.vals[i])
+		}
+	}
+	if len(rest.keys) > 0 && kindOf(rest) != "empty" {
+		subsV = append([]any{rest}, subsV...)
+	}
+	type prop struct {
+		doc      any
+		node     any
+		required bool
+	}
+	var names []string
+	props := map[string]prop{}
+	var collect func(d, n any, depth int)
+	collect = func(d, n any, depth int) {
+		so, ok := n.(*object)
+		if !ok || depth > 32 {
+			return
+		}
+		switch kindOf(so) {
+		case "ref":
+			ref, _ := so.str("$ref")
+			if rd, target, err := c.refs.resolve(d, ref); err == nil {
+				collect(rd, target, depth+1)
+			}
+		case "allOf":
+			subs, _ := so.must("allOf").([]any)
+			for _, sub := range subs {
+				collect(d, sub, depth+1)
+			}
+		case "object":
+			var required []string
+			if rv, ok := so.must("required").([]any); ok {
+				for _, r := range rv {
+					if s, ok := r.(string); ok {
+						required = append(required, s)
+					}
+				}
+			}
+			if po := so.obj("properties"); po != nil {
+				for i, k := range po.keys {
+					if _, seen := props[k]; !seen {
+						names = append(names, k)
+					}
+					props[k] = prop{d, po.vals[i], contains(required, k)}
+				}
+			}
+		}
+	}
+	var combinedSub, constSub, enumSub, numberSub, stringSub, refSub any
+	for _, sub := range subsV {
+		collect(doc, sub, 0)
+		so, ok := sub.(*object)
+		if !ok {
+			continue
+		}
+		switch kindOf(so) {
+		case "oneOf", "anyOf", "allOf", "types":
+			combinedSub = sub
+		case "const":
+			constSub = sub
+		case "enum":
+			enumSub = sub
+		case "integer", "number":
+			numberSub = sub
+		case "string":
+			stringSub = sub
+		case "ref":
+			refSub = sub
+		}
+	}
+	if len(names) > 0 {
+		b := schema.StructBuilder()
+		for _, name := range names {
+			p := props[name]
+			fs, err := dc.toSchema(c, p.doc, p.node, dc.optionalNonRequired && !p.required)
+			if err != nil {
+				return nil, fmt.Errorf("property %s: %w", name, err)
+			}
+			b.Field(name, fs)
+		}
+		if forceOptional {
+			b.Optional()
+		}
+		return b.Build(), nil
+	}
+	var pick any
+	switch {
+	case combinedSub != nil:
+		pick = combinedSub
+	case constSub != nil && stringSub != nil:
+		pick = stringSub
+	case constSub != nil && numberSub != nil:
+		pick = numberSub
+	case enumSub != nil && stringSub != nil:
+		pick = enumSub
+	case enumSub != nil && numberSub != nil:
+		pick = numberSub
+	case stringSub != nil && stringSub.(*object).must("format") != nil:
+		pick = stringSub
+		if numberSub != nil {
+			pick = numberSub
+		}
+	case refSub != nil:
+		pick = refSub
+	default:
+		return nil, errors.New("unsupported allOf: no properties, nor a combined, typed or referenced subschema to read it as")
+	}
+	return dc.toSchema(c, doc, pick, forceOptional)
 }
 
 func contains(list []string, s string) bool {
