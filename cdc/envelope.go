@@ -3,7 +3,11 @@
 // the common source-block fields, keys, tombstones, transaction metadata and
 // heartbeat schemas. The readers in cdc/mysql and cdc/postgres map rows into
 // these shapes; nothing here talks to a database. It also holds the small
-// task plumbing both readers share (TaskLogger, TaskMetrics).
+// task plumbing both readers share (TaskLogger, TaskMetrics), and the
+// database-independent half of Debezium's signals and incremental snapshots:
+// the signal.* and incremental.snapshot.* keys, the signal formats, the
+// Kafka and file channels, and the incremental_snapshot_* offset state
+// (queue JSON and Java-serialized chunk keys).
 package cdc
 
 import (

@@ -32,6 +32,15 @@
 // only while the snapshot transactions start and the position is read.
 // Streaming starts exactly at that position.
 //
+// Incremental snapshots (incremental.go): Debezium's signal-based DBLog
+// snapshots. A chunk loop on its own goroutine writes open/close watermark
+// rows into signal.data.collection and selects each chunk in primary-key
+// order; the binlog reader, which never waits for it, notes the keys changed
+// between the two watermarks and emits the chunk's other rows (op r) when it
+// reaches the close row. Progress rides in every offset under Debezium's
+// incremental_snapshot_* keys. Signals arrive from the signal table (seen by
+// the reader), a Kafka topic or a file.
+//
 // Concurrency and cancellation: one goroutine owns the binlog connection and
 // the table caches; snapshot workers only read. Poll may run concurrently with
 // Commit. Stop (or cancelling the context given to Start) stops the reader and
