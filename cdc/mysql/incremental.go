@@ -59,10 +59,14 @@ type incremental struct {
 	chunkID  string
 	winTable string
 	open     bool
-	stale    bool // a DDL changed the window's table: its chunk is read again
-	seen     map[string]struct{}
-	chunk    []chunkRow
-	closed   chan struct{} // closed by the reader once the chunk is emitted
+	// ddlGen counts the DDL statements the reader saw per table; winGen is
+	// the count the window's chunk was read under (a different count at
+	// the close means the chunk may have the old structure: read again).
+	ddlGen map[string]uint64
+	winGen uint64
+	seen   map[string]struct{}
+	chunk  []chunkRow
+	closed chan struct{} // closed by the reader once the chunk is emitted
 	// active is set while a window exists: the reader's fast check.
 	active atomic.Bool
 	// keys are the offset keys of the current state (nil: no snapshot runs).
@@ -92,26 +96,10 @@ type chunkRow struct {
 
 // chunkTable is the table version the loop reads chunks of.
 type chunkTable struct {
-	id   string
-	tbl  *table
-	pk   []int
-	info *tableInfo
-}
-
-// sameColumns reports whether two reads of a table's structure agree.
-func sameColumns(a, b *tableInfo) bool {
-	if len(a.cols) != len(b.cols) || !slices.Equal(a.pk, b.pk) || a.charset != b.charset {
-		return false
-	}
-	for i := range a.cols {
-		x, y := a.cols[i], b.cols[i]
-		if x.Name != y.Name || x.ColumnType != y.ColumnType || x.Nullable != y.Nullable || x.DataType != y.DataType ||
-			(x.Default == nil) != (y.Default == nil) || (x.Default != nil && *x.Default != *y.Default) ||
-			(x.Charset == nil) != (y.Charset == nil) || (x.Charset != nil && *x.Charset != *y.Charset) || x.JSONCheck != y.JSONCheck {
-			return false
-		}
-	}
-	return true
+	id  string
+	tbl *table
+	pk  []int
+	gen uint64 // ddlGen of the table when its structure was read
 }
 
 func newIncremental(t *Task, cfg *cdc.SignalConfig) *incremental {
@@ -184,16 +172,18 @@ func (inc *incremental) observe(tableID string, key *schema.Struct) {
 	inc.mu.Unlock()
 }
 
-// schemaChange notes a DDL on a table (reader): a chunk of it whose window
-// is open may have been read with the old structure.
+// schemaChange notes a DDL on a table (reader, every DDL): the loop reads
+// the table's structure again, and a chunk read before the reader saw the
+// DDL is read again.
 func (inc *incremental) schemaChange(tableID string) {
-	if inc == nil || !inc.active.Load() {
+	if inc == nil {
 		return
 	}
 	inc.mu.Lock()
-	if inc.open && inc.winTable == tableID {
-		inc.stale = true
+	if inc.ddlGen == nil {
+		inc.ddlGen = map[string]uint64{}
 	}
+	inc.ddlGen[tableID]++
 	inc.mu.Unlock()
 }
 
@@ -291,8 +281,8 @@ func (inc *incremental) windowSignal(s cdc.Signal) []chunkRow {
 		return nil
 	}
 	out := make([]chunkRow, 0, len(inc.chunk))
-	if inc.stale {
-		inc.log.Info("the table changed inside the window; its chunk is read again", "table", inc.winTable)
+	if inc.chunk != nil && inc.ddlGen[inc.winTable] != inc.winGen {
+		inc.log.Info("the table changed while its chunk was read; the chunk is read again", "table", inc.winTable)
 		inc.chunk = nil
 	}
 	for _, r := range inc.chunk {
@@ -469,7 +459,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	coll := inc.state.Collections[0]
 	lastKey, maxKey := inc.state.LastKey, inc.state.MaxKey
 	id := newChunkID()
-	inc.chunkID, inc.winTable, inc.open, inc.stale = id, coll.ID, false, false
+	inc.chunkID, inc.winTable, inc.open = id, coll.ID, false
 	inc.seen, inc.chunk = map[string]struct{}{}, nil
 	closed := make(chan struct{})
 	inc.closed = closed
@@ -504,7 +494,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	case len(rows) == 0:
 		inc.nextCollection("scanned")
 	default:
-		inc.chunk = rows
+		inc.chunk, inc.winGen = rows, inc.cur.gen
 	}
 	haveRows := len(inc.chunk) > 0
 	inc.mu.Unlock()
@@ -575,6 +565,12 @@ func (inc *incremental) watermark(ctx context.Context, id, typ, data string) err
 // prepare loads the current table's version; skip names why the table
 // cannot be snapshotted.
 func (inc *incremental) prepare(ctx context.Context, id string) (skip string, err error) {
+	inc.mu.Lock()
+	gen := inc.ddlGen[id] // read before the structure: a later DDL makes the chunk stale
+	inc.mu.Unlock()
+	if inc.cur != nil && inc.cur.id == id && inc.cur.gen == gen {
+		return "", nil
+	}
 	db, name, ok := strings.Cut(id, ".")
 	if !ok || !inc.t.s.filters.table(db, name) {
 		inc.log.Warn("incremental snapshot: table is not captured (table.include.list and friends); skipped", "table", id)
@@ -587,11 +583,6 @@ func (inc *incremental) prepare(ctx context.Context, id string) (skip string, er
 	if ti == nil {
 		inc.log.Warn("incremental snapshot: table does not exist; skipped", "table", id)
 		return "unknown table", nil
-	}
-	// The structure is read again for every chunk (a DDL may have changed
-	// it); the table version is rebuilt only when it did.
-	if inc.cur != nil && inc.cur.id == id && sameColumns(inc.cur.info, ti) {
-		return "", nil
 	}
 	cols, pk := ti.columns()
 	if len(pk) == 0 {
@@ -609,7 +600,7 @@ func (inc *incremental) prepare(ctx context.Context, id string) (skip string, er
 		return "", err
 	}
 	tbl.charset, tbl.comment = ti.charset, ti.comment
-	inc.cur = &chunkTable{id: id, tbl: tbl, pk: pk, info: ti}
+	inc.cur = &chunkTable{id: id, tbl: tbl, pk: pk, gen: gen}
 	return "", nil
 }
 

@@ -539,8 +539,7 @@ func keyAfter(a, b []any) bool {
 
 // TestIncrementalSnapshotSchemaChange: a column added in the middle of an
 // incremental snapshot is in every snapshot row emitted after the schema
-// change event (a chunk read with the old structure inside an open window
-// is read again).
+// change event (a chunk read before the reader saw the DDL is read again).
 func TestIncrementalSnapshotSchemaChange(t *testing.T) {
 	serverLogOnFailure(t)
 	db := harness.MariaDB(t)
