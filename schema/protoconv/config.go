@@ -54,6 +54,7 @@ const (
 	KeySkipKnownTypes         = "skip.known.types"
 	KeyReferenceLookupOnly    = "reference.lookup.only"
 	KeyReferenceSubjectStrat  = "reference.subject.name.strategy"
+	KeyLatestCompatStrict     = "latest.compatibility.strict"
 )
 
 // EmbeddedURL is the schema.registry.url value that means "the registry this
@@ -73,6 +74,10 @@ type Config struct {
 	// (use.latest.version; only with AutoRegister off, as Confluent's
 	// serializer). The record's message must be in that schema.
 	UseLatestVersion bool
+	// LatestCompatStrict (latest.compatibility.strict, default true) refuses
+	// to write with a latest schema that cannot read what the record's own
+	// schema writes (Confluent's isBackwardCompatible sanity check).
+	LatestCompatStrict bool
 	// SubjectStrategy is TopicNameStrategy (default), RecordNameStrategy or
 	// TopicRecordNameStrategy.
 	SubjectStrategy string
@@ -101,7 +106,7 @@ type Config struct {
 
 // DefaultConfig returns Confluent's defaults for a value converter.
 func DefaultConfig() Config {
-	return Config{AutoRegister: true, SubjectStrategy: TopicNameStrategy, SkipKnownTypes: true, CacheSize: 1000, Data: DefaultOptions()}
+	return Config{AutoRegister: true, LatestCompatStrict: true, SubjectStrategy: TopicNameStrategy, SkipKnownTypes: true, CacheSize: 1000, Data: DefaultOptions()}
 }
 
 // ConfigDef returns the definition of the converter's keys.
@@ -124,6 +129,8 @@ func ConfigDef() *config.Def {
 			Doc: "Register new schemas automatically."}).
 		Define(config.Key{Name: KeyUseLatestVersion, Type: config.Boolean, Default: false, Importance: config.Low,
 			Doc: "Write with the id of the subject's latest registered schema (with auto.register.schemas=false)."}).
+		Define(config.Key{Name: KeyLatestCompatStrict, Type: config.Boolean, Default: true, Importance: config.Low,
+			Doc: "With use.latest.version: refuse a latest schema that cannot read the record's schema (backward compatibility check)."}).
 		Define(config.Key{Name: KeyKeySubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
 			Doc: "Subject name strategy for keys.", Validator: strategyOK}).
 		Define(config.Key{Name: KeyValSubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
@@ -205,6 +212,7 @@ func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
 		URLs:                v.List(KeyRegistryURL),
 		AutoRegister:        v.Bool(KeyAutoRegister),
 		UseLatestVersion:    v.Bool(KeyUseLatestVersion),
+		LatestCompatStrict:  v.Bool(KeyLatestCompatStrict),
 		SkipKnownTypes:      v.Bool(KeySkipKnownTypes),
 		ReferenceLookupOnly: v.Bool(KeyReferenceLookupOnly),
 		CacheSize:           v.Int(KeySchemasCacheSize),

@@ -254,6 +254,17 @@ func (c *Converter) writerFor(topic string, s *schema.Schema) (*writer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("protoconv: use.latest.version: %w", err)
 		}
+		if c.cfg.LatestCompatStrict {
+			deps := map[string]string{}
+			if err := c.resolveRefs(ctx, ss.Schema.References, deps); err != nil {
+				return nil, fmt.Errorf("protoconv: use.latest.version: %w", err)
+			}
+			latest := registry.Resolved{Schema: ss.Schema.Schema, Deps: deps}
+			if msgs := registry.CheckProtobufCompatibility(latest, registry.Resolved{Schema: d.text}); len(msgs) > 0 {
+				return nil, fmt.Errorf("protoconv: use.latest.version: incompatible schema of type 'PROTOBUF' (latest of subject %q, id %d). "+
+					"Set latest.compatibility.strict=false to disable this check: %s", subject, ss.ID, strings.Join(msgs, ", "))
+			}
+		}
 		var ok bool
 		if indexes, ok = messageIndexes(f, protoreflect.FullName(d.message)); !ok {
 			return nil, fmt.Errorf("protoconv: use.latest.version: latest schema of subject %q (id %d) has no message %s", subject, ss.ID, d.message)

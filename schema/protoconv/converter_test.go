@@ -188,6 +188,21 @@ func TestConverterLookupAndLatest(t *testing.T) {
 	if rs.Name != "Row" || rv.(*schema.Struct).Get("id") != int32(7) || rv.(*schema.Struct).Get("note") != "" {
 		t.Errorf("read %s %v", rs.Name, rv)
 	}
+	// latest.compatibility.strict (default): a latest schema that cannot read
+	// the record's schema (id changed from int32 to string) is refused;
+	// without the check it is used as it is
+	bad := "syntax = \"proto3\";\npackage ns;\n\nmessage Row {\n  string id = 1;\n}\n"
+	if _, err := cl.SR().CreateSchema(ctx, "lb-value", sr.Schema{Schema: bad, Type: sr.TypeProtobuf}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = lc.FromConnect("lb", nil, s, v)
+	if err == nil || !strings.Contains(err.Error(), "latest.compatibility.strict=false") || !strings.Contains(err.Error(), "FIELD_SCALAR_KIND_CHANGED") {
+		t.Errorf("strict: %v", err)
+	}
+	loose := newConv(t, cl, func(cfg *Config) { cfg.AutoRegister, cfg.UseLatestVersion, cfg.LatestCompatStrict = false, true, false })
+	if _, err := loose.FromConnect("lb", nil, s, v); err != nil {
+		t.Errorf("latest.compatibility.strict=false: %v", err)
+	}
 	if _, _, err := lc.ToConnect("lt", nil, []byte{1, 0, 0, 0, 1, 0}); !errors.Is(err, ErrUnknownMagicByte) {
 		t.Errorf("bad magic: %v", err)
 	}
@@ -198,7 +213,7 @@ func TestConfigFromMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.AutoRegister || !cfg.SkipKnownTypes || cfg.SubjectStrategy != TopicNameStrategy || !cfg.Data.GenerateIndexForUnions || !cfg.Data.WrapperForRawPrimitives || cfg.CacheSize != 1000 {
+	if !cfg.AutoRegister || !cfg.LatestCompatStrict || !cfg.SkipKnownTypes || cfg.SubjectStrategy != TopicNameStrategy || !cfg.Data.GenerateIndexForUnions || !cfg.Data.WrapperForRawPrimitives || cfg.CacheSize != 1000 {
 		t.Errorf("defaults %+v", cfg)
 	}
 	cfg, err = ConfigFromMap(map[string]string{"schema.registry.url": "http://r:8081", "key.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy",

@@ -527,3 +527,11 @@ func (c *pbCompare) labelsAndTypes(path, ol, ul string, o, u protoreflect.FieldD
 		c.labelsAndTypes(path, "", "", o.MapValue(), u.MapValue())
 	}
 }
+
+// CheckProtobufCompatibility is the PROTOBUF format's BACKWARD check for
+// clients (a serializer's latest.compatibility.strict): why a reader of
+// newer cannot read data written with older, in Confluent's
+// {errorType, description} form; empty means compatible.
+func CheckProtobufCompatibility(newer, older Resolved) []string {
+	return protobufFormat{}.CheckCompatibility(newer, older)
+}
