@@ -13,8 +13,9 @@ import (
 )
 
 // bulkRows is enough rows for every batch of these tests to take the
-// dialects' bulk statements where they have them.
-const bulkRows = 2 * pgBulkMinRows
+// dialects' bulk statements (PostgreSQL) and parallel writers (MariaDB)
+// where they have them.
+const bulkRows = 2 * max(pgBulkMinRows, parallelMinRows)
 
 // TestBulkTypeRoundTrip writes every type of typeCases (their expected
 // values are hand-written there) in batches large enough for the bulk
@@ -46,8 +47,11 @@ func TestBulkTypeRoundTrip(t *testing.T) {
 		}
 		mustPut(t, task, recs...)
 		mustFlush(t, task)
-		if hdb.Kind == harness.KindPostgres && task.bulkRows != 2*bulkRows {
-			t.Fatalf("%d rows went through the bulk statement, want %d", task.bulkRows, 2*bulkRows)
+		if hdb.Kind == harness.KindPostgres && task.bulkRows.Load() != 2*bulkRows {
+			t.Fatalf("%d rows went through the bulk statement, want %d", task.bulkRows.Load(), 2*bulkRows)
+		}
+		if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load() != 2*bulkRows {
+			t.Fatalf("%d rows went through parallel writers, want %d", task.parallelRows.Load(), 2*bulkRows)
 		}
 		my := hdb.Kind == harness.KindMariaDB
 		var exprs []string
@@ -98,8 +102,8 @@ func TestBulkTypeRoundTrip(t *testing.T) {
 		}
 		mustPut(t, inf, recs...)
 		mustFlush(t, inf)
-		if inf.bulkRows != 0 {
-			t.Errorf("%d rows of a column mixing strings and timestamps went through the bulk statement", inf.bulkRows)
+		if inf.bulkRows.Load() != 0 {
+			t.Errorf("%d rows of a column mixing strings and timestamps went through the bulk statement", inf.bulkRows.Load())
 		}
 		expectRows(t, db, "SELECT dts::text, COUNT(*) FROM bulkinf GROUP BY dts ORDER BY dts",
 			fmt.Sprintf("2018-06-20 15:13:16.945|%d", bulkRows-1), "infinity|1")
@@ -134,8 +138,14 @@ func TestBulkExistingColumns(t *testing.T) {
 		rep := &reporter{}
 		task := startTask(t, sinkConfig(hdb, "topics", "pre", "insert.mode", "upsert", "pk.mode", "record_value", "pk.fields", "id"), rep)
 		defer func() {
-			if hdb.Kind == harness.KindPostgres && task.bulkRows != bulkRows {
-				t.Errorf("%d rows went through the bulk statement, want %d (the third batch)", task.bulkRows, bulkRows)
+			if hdb.Kind == harness.KindPostgres && task.bulkRows.Load() != bulkRows {
+				t.Errorf("%d rows went through the bulk statement, want %d (the third batch)", task.bulkRows.Load(), bulkRows)
+			}
+			// MariaDB: the first two batches failed on a parallel writer
+			// (the others committed), then went row by row; the third went
+			// through the parallel writers.
+			if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load() != bulkRows {
+				t.Errorf("%d rows went through parallel writers, want %d (the third batch)", task.parallelRows.Load(), bulkRows)
 			}
 		}()
 		// Three batches, one bad record in each of the first two: the
@@ -179,6 +189,7 @@ func TestBulkExistingColumns(t *testing.T) {
 // write leaves the write; a later batch of deletes (bulk-sized) removes
 // exactly its keys.
 func TestBulkKeyOrder(t *testing.T) {
+	const gone = 10000 // keys of the rows the second batch deletes
 	forEachDB(t, func(t *testing.T, hdb *harness.Database) {
 		db := hdb.Open(t)
 		task := startTask(t, sinkConfig(hdb, "topics", "bko", "auto.create", "true", "insert.mode", "upsert",
@@ -196,7 +207,7 @@ func TestBulkKeyOrder(t *testing.T) {
 		for i := int32(1); i <= bulkRows; i++ {
 			recs = append(recs, put(i, fmt.Sprintf("a%d", i)))
 		}
-		for i := int32(100); i < 100+bulkRows; i++ {
+		for i := int32(gone); i < gone+bulkRows; i++ {
 			recs = append(recs, put(i, "gone"))
 		}
 		recs = append(recs, put(5, "b5"), del(6), del(7), put(7, "c7"), put(8, "b8"), put(8, "c8"), del(9999))
@@ -217,24 +228,30 @@ func TestBulkKeyOrder(t *testing.T) {
 			}
 			want = append(want, fmt.Sprintf("%d|%s", i, name))
 		}
-		for i := 100; i < 100+bulkRows; i++ {
+		for i := gone; i < gone+bulkRows; i++ {
 			want = append(want, fmt.Sprintf("%d|gone", i))
 		}
 		expectRows(t, db, "SELECT id, name FROM bko ORDER BY id", want...)
 
-		before := task.bulkRows
+		before, parBefore := task.bulkRows.Load(), task.parallelRows.Load()
+		if hdb.Kind == harness.KindMariaDB && parBefore == 0 {
+			t.Errorf("the first batch did not go through parallel writers")
+		}
 		recs = recs[:0]
-		for i := int32(100); i < 100+bulkRows-1; i++ {
+		for i := int32(gone); i < gone+bulkRows-1; i++ {
 			recs = append(recs, del(i))
 		}
 		recs = append(recs, del(1), put(1, "d1"))
 		mustPut(t, task, recs...)
 		mustFlush(t, task)
 		want[0] = "1|d1"
-		want = append(want[:len(want)-bulkRows], fmt.Sprintf("%d|gone", 100+bulkRows-1))
+		want = append(want[:len(want)-bulkRows], fmt.Sprintf("%d|gone", gone+bulkRows-1))
 		expectRows(t, db, "SELECT id, name FROM bko ORDER BY id", want...)
-		if hdb.Kind == harness.KindPostgres && task.bulkRows-before < bulkRows {
-			t.Errorf("%d deletes went through the bulk statement, want at least %d", task.bulkRows-before, bulkRows)
+		if hdb.Kind == harness.KindPostgres && task.bulkRows.Load()-before < bulkRows {
+			t.Errorf("%d deletes went through the bulk statement, want at least %d", task.bulkRows.Load()-before, bulkRows)
+		}
+		if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load()-parBefore != bulkRows+1 {
+			t.Errorf("%d rows of the second batch went through parallel writers, want %d", task.parallelRows.Load()-parBefore, bulkRows+1)
 		}
 	})
 }

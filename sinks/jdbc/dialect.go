@@ -2,6 +2,7 @@ package jdbcsink
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -69,6 +70,11 @@ type dialect interface {
 	bulkWriteSQL(w *sqlWriter, table string, cols []bulkCol, nKey int, upsert bool, rows int, val func(r, c int) any) (args []any, ok bool)
 	// bulkDeleteSQL is deleteSQL the same way (keys only).
 	bulkDeleteSQL(w *sqlWriter, table string, keys []bulkCol, rows int, val func(r, c int) any) (args []any, ok bool)
+	// writeConns is how many connections one table's batch may be written
+	// on at once where that is safe (writeParallel), each its own
+	// transaction over a range of the keys, and those transactions'
+	// isolation level. 1 writes every batch in one transaction.
+	writeConns() (int, sql.IsolationLevel)
 	// truncateSQL empties a table inside a transaction.
 	truncateSQL(table string) string
 	// offsetsUpsertSQL stores rows of (connector, table, topic, partition,
@@ -200,6 +206,7 @@ type standardSQL struct{ jdbc.Dialect }
 func (standardSQL) session(c *jdbc.Conn) (*jdbc.Conn, error)             { return c, nil }
 func (standardSQL) probe(context.Context, sqlx.QueryerContext)           {}
 func (standardSQL) maxStatementBytes() int                               { return 0 }
+func (standardSQL) writeConns() (int, sql.IsolationLevel)                { return 1, sql.LevelDefault }
 func (standardSQL) truncateSQL(table string) string                      { return "TRUNCATE TABLE " + table }
 func (standardSQL) bind(convCtx, *schema.Schema) (convFunc, bool, error) { return nil, false, nil }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 
@@ -37,12 +38,16 @@ type Task struct {
 	offsets offsetsStore
 
 	// bulkRows counts the rows written and deleted by the dialect's bulk
-	// statements (what the tests check to know the path taken).
-	bulkRows int
+	// statements, parallelRows those written by parallel writers (what the
+	// tests check to know the path taken).
+	bulkRows, parallelRows atomic.Int64
+	// sqlMu guards the shapes' statement caches (parallel writers share
+	// them); argPool holds the writers' argument slices.
+	sqlMu   sync.Mutex
+	argPool sync.Pool
 
 	envCache map[*schema.Schema]envInfo
 	infer    inferrer
-	args     []any
 
 	// stopped is cancelled by Stop so a Put or Flush waiting in a retry
 	// backoff returns at once.

@@ -136,6 +136,18 @@ func (t *Task) tryWrite(ctx context.Context, ts *tableState, rowByRow bool) (err
 			return err
 		}
 	}
+	if k := t.writers(b, rowByRow); k > 1 {
+		// Some writers may have committed: whatever comes next writes the
+		// whole batch again (upserts and deletes by key, the same rows).
+		perr := t.writeParallel(ctx, ts, k)
+		if perr == nil {
+			return nil
+		}
+		if t.classify(perr) != errRetriable {
+			return perr // canceled; a record refused: row by row; a schema change: metadata again
+		}
+		t.log.Info("parallel write failed, writing the batch again in one transaction", "table", ts.id.String(), "writers", k, "error", perr)
+	}
 	tx, err := t.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -291,12 +303,13 @@ func (t *Task) execDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh 
 			return err
 		}
 		query := t.sqlFor(ts, sh, 'd', "", nil, len(chunk))
-		args := t.args[:0]
+		args := t.getArgs()
 		for _, o := range chunk {
 			args = append(args, o.vals[:nk]...)
 		}
-		t.args = args[:0]
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		_, err := tx.ExecContext(ctx, query, args...)
+		t.putArgs(args)
+		if err != nil {
 			return fmt.Errorf("delete from %s: %w", ts.id, err)
 		}
 	}
@@ -375,15 +388,16 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 		}
 		query := t.sqlFor(ts, sh, 'U', mask, include, 1)
 		for _, o := range ops {
-			args := t.args[:0]
+			args := t.getArgs()
 			for i := sh.nKey; i < len(sh.cols); i++ {
 				if include == nil || include[i] {
 					args = append(args, o.vals[i])
 				}
 			}
 			args = append(args, o.vals[:sh.nKey]...)
-			t.args = args[:0]
-			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			_, err := tx.ExecContext(ctx, query, args...)
+			t.putArgs(args)
+			if err != nil {
 				return fmt.Errorf("update %s: %w", ts.id, err)
 			}
 		}
@@ -417,7 +431,7 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 		}
 		chunk := ops[start:end]
 		query := t.sqlFor(ts, sh, kind, mask, include, len(chunk))
-		args := t.args[:0]
+		args := t.getArgs()
 		for _, o := range chunk {
 			if include == nil {
 				args = append(args, o.vals...)
@@ -429,8 +443,9 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 				}
 			}
 		}
-		t.args = args[:0]
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		_, err := tx.ExecContext(ctx, query, args...)
+		t.putArgs(args)
+		if err != nil {
 			return fmt.Errorf("write %d rows to %s: %w", len(chunk), ts.id, err)
 		}
 		start = end
@@ -441,6 +456,8 @@ func (t *Task) execWriteGroup(ctx context.Context, tx *sqlx.Tx, ts *tableState, 
 // sqlFor builds (and caches per shape) a statement.
 func (t *Task) sqlFor(ts *tableState, sh *shape, kind byte, mask string, include []bool, rows int) string {
 	k := sqlKey{kind: kind, mask: mask, rows: rows}
+	t.sqlMu.Lock()
+	defer t.sqlMu.Unlock()
 	if s, ok := sh.sql[k]; ok {
 		return s
 	}
@@ -522,7 +539,7 @@ func (t *Task) bulkWrites(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *
 	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
 		return 0, fmt.Errorf("write %d rows to %s: %w", len(ops), ts.id, err)
 	}
-	t.bulkRows += len(ops)
+	t.bulkRows.Add(int64(len(ops)))
 	return len(ops), nil
 }
 
@@ -542,6 +559,22 @@ func (t *Task) bulkDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh 
 	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
 		return false, fmt.Errorf("delete from %s: %w", ts.id, err)
 	}
-	t.bulkRows += len(ops)
+	t.bulkRows.Add(int64(len(ops)))
 	return true, nil
+}
+
+// getArgs returns an empty argument slice to reuse (putArgs gives it back);
+// parallel writers each take their own.
+func (t *Task) getArgs() []any {
+	if a, ok := t.argPool.Get().(*[]any); ok {
+		return (*a)[:0]
+	}
+	return nil
+}
+
+// putArgs gives back a slice from getArgs once its statement ran.
+func (t *Task) putArgs(a []any) {
+	clear(a)
+	a = a[:0]
+	t.argPool.Put(&a)
 }
