@@ -50,7 +50,7 @@ func TestBulkTypeRoundTrip(t *testing.T) {
 		if hdb.Kind == harness.KindPostgres && task.bulkRows.Load() != 2*bulkRows {
 			t.Fatalf("%d rows went through the bulk statement, want %d", task.bulkRows.Load(), 2*bulkRows)
 		}
-		if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load() != 2*bulkRows {
+		if task.parallelRows.Load() != 2*bulkRows {
 			t.Fatalf("%d rows went through parallel writers, want %d", task.parallelRows.Load(), 2*bulkRows)
 		}
 		my := hdb.Kind == harness.KindMariaDB
@@ -102,8 +102,8 @@ func TestBulkTypeRoundTrip(t *testing.T) {
 		}
 		mustPut(t, inf, recs...)
 		mustFlush(t, inf)
-		if inf.bulkRows.Load() != 0 {
-			t.Errorf("%d rows of a column mixing strings and timestamps went through the bulk statement", inf.bulkRows.Load())
+		if inf.bulkRows.Load() >= bulkRows {
+			t.Errorf("%d rows, with those of a column mixing strings and timestamps, went through the bulk statement", inf.bulkRows.Load())
 		}
 		expectRows(t, db, "SELECT dts::text, COUNT(*) FROM bulkinf GROUP BY dts ORDER BY dts",
 			fmt.Sprintf("2018-06-20 15:13:16.945|%d", bulkRows-1), "infinity|1")
@@ -138,13 +138,13 @@ func TestBulkExistingColumns(t *testing.T) {
 		rep := &reporter{}
 		task := startTask(t, sinkConfig(hdb, "topics", "pre", "insert.mode", "upsert", "pk.mode", "record_value", "pk.fields", "id"), rep)
 		defer func() {
-			if hdb.Kind == harness.KindPostgres && task.bulkRows.Load() != bulkRows {
-				t.Errorf("%d rows went through the bulk statement, want %d (the third batch)", task.bulkRows.Load(), bulkRows)
+			// The first two batches failed on one parallel writer (the
+			// other may have committed), then went row by row; the third
+			// went through the parallel writers (PostgreSQL: in bulk).
+			if hdb.Kind == harness.KindPostgres && task.bulkRows.Load() < bulkRows {
+				t.Errorf("%d rows went through the bulk statement, want at least %d (the third batch)", task.bulkRows.Load(), bulkRows)
 			}
-			// MariaDB: the first two batches failed on a parallel writer
-			// (the others committed), then went row by row; the third went
-			// through the parallel writers.
-			if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load() != bulkRows {
+			if task.parallelRows.Load() != bulkRows {
 				t.Errorf("%d rows went through parallel writers, want %d (the third batch)", task.parallelRows.Load(), bulkRows)
 			}
 		}()
@@ -234,7 +234,7 @@ func TestBulkKeyOrder(t *testing.T) {
 		expectRows(t, db, "SELECT id, name FROM bko ORDER BY id", want...)
 
 		before, parBefore := task.bulkRows.Load(), task.parallelRows.Load()
-		if hdb.Kind == harness.KindMariaDB && parBefore == 0 {
+		if parBefore == 0 {
 			t.Errorf("the first batch did not go through parallel writers")
 		}
 		recs = recs[:0]
@@ -250,7 +250,7 @@ func TestBulkKeyOrder(t *testing.T) {
 		if hdb.Kind == harness.KindPostgres && task.bulkRows.Load()-before < bulkRows {
 			t.Errorf("%d deletes went through the bulk statement, want at least %d", task.bulkRows.Load()-before, bulkRows)
 		}
-		if hdb.Kind == harness.KindMariaDB && task.parallelRows.Load()-parBefore != bulkRows+1 {
+		if task.parallelRows.Load()-parBefore != bulkRows+1 {
 			t.Errorf("%d rows of the second batch went through parallel writers, want %d", task.parallelRows.Load()-parBefore, bulkRows+1)
 		}
 	})

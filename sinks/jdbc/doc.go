@@ -17,8 +17,16 @@
 // schema); a new schema starts a new phase. Inside a phase repeated keys are
 // collapsed (the last change wins; a delete followed by an insert deletes
 // first and inserts after), deletes run before writes, and writes use
-// multi-row statements chunked under the 65535-parameter limit. A table's
-// phases are written in one transaction; a table is written as soon as it
+// multi-row statements chunked under the 65535-parameter limit; on
+// PostgreSQL, 32 rows and more go in one INSERT … SELECT … FROM UNNEST(one
+// array per column) statement (deletes by a one-column key: = ANY(array)),
+// as Debezium's JDBC sink writes them. A table's phases are written in one
+// transaction, except that an upsert batch (insert.mode=upsert, keys, no
+// exactly.once, no truncate) of 512 rows and more is split by ranges of its
+// keys over two connections writing at once, each its own transaction, a
+// key always on one of them (so its changes keep their order); after a
+// failure of either the whole batch is written again, which leaves the
+// same rows. A table is written as soon as it
 // holds batch.size operations, and every table with buffered rows is written
 // before Put returns (as Confluent's sink writes on every put), so rows reach
 // the target within one poll whatever offset.flush.interval.ms says.

@@ -35,16 +35,18 @@ func (d *mysqlDialect) probe(ctx context.Context, db sqlx.QueryerContext) {
 // interpolates parameters client-side).
 func (d *mysqlDialect) maxStatementBytes() int { return d.maxPacket / 2 }
 
-// writeConns is 3 connections at READ COMMITTED. The server runs each
-// statement on one thread while the sink waits for it: three connections,
-// each upserting a third of a 3000-row batch, wrote 187k rows/s where one
-// wrote 92k (BenchmarkMySQLWriteConns, 2 cores, a quiet machine). READ
+// writeConns is 2 connections at READ COMMITTED. The server runs each
+// statement on one thread while the sink waits for it, so on a machine
+// with a core to spare two writers each upserting half a 3000-row batch
+// are faster (BenchmarkWriteConns, 2 cores shared with other work: 101k
+// rows/s on one connection, 149k on two, 82–187k on three, the spread of
+// the machine's load; fully loaded, 90k on one, 83k on two). READ
 // COMMITTED takes no gap locks for the deletes of keys not in the table (a
 // delete's gap lock on an empty table's supremum blocks every other
 // writer's inserts, and two such deadlock); what remains, the next-key
 // locks of duplicate-key checks, only make a writer wait for the one with
 // the next range of keys, never in a cycle.
-func (d *mysqlDialect) writeConns() (int, sql.IsolationLevel) { return 3, sql.LevelReadCommitted }
+func (d *mysqlDialect) writeConns() (int, sql.IsolationLevel) { return 2, sql.LevelReadCommitted }
 
 // exactConflictKey is false: ON DUPLICATE KEY fires on any unique index,
 // so one on a subset of the key columns suffices.

@@ -1,6 +1,7 @@
 package jdbcsink
 
 import (
+	"database/sql"
 	"math"
 	"strconv"
 	"strings"
@@ -208,3 +209,11 @@ func (d *postgresDialect) bulkDeleteSQL(w *sqlWriter, table string, keys []bulkC
 	w.WriteByte(')')
 	return []any{arg}, true
 }
+
+// writeConns is 2 connections at the server's default isolation (READ
+// COMMITTED; an upsert or delete locks only its rows, and the writers'
+// rows differ). As on MariaDB, the server writes each statement on one
+// thread while the sink waits: BenchmarkWriteConns, 2 shared cores, 80k
+// rows/s on one connection, 106k on two or three; fully loaded, 81k on one,
+// 77k on two.
+func (d *postgresDialect) writeConns() (int, sql.IsolationLevel) { return 2, sql.LevelDefault }
