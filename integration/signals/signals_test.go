@@ -102,14 +102,14 @@ func TestKafkaSignalIncrementalSnapshot(t *testing.T) {
 		"incremental.snapshot.chunk.size": "64",
 	}
 	off := &offsets{}
-	task := mysql.Plugin{}.NewTask()
+	var task connector.SourceTask = mysql.Plugin{}.NewTask()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := task.Start(ctx, cfg, connector.TaskContext{Connector: "ksig", Logger: log, Offsets: off, Metrics: connector.NopMetrics{}}); err != nil {
 		t.Fatal(err)
 	}
-	defer task.Stop()
+	defer func() { task.Stop() }()
 
 	var recs []schema.Record
 	poll := func() {
@@ -257,5 +257,25 @@ func TestKafkaSignalIncrementalSnapshot(t *testing.T) {
 			t.Fatalf("%s: %d rows in the topic, %d in the table, %d differ", c.table, len(got), len(want), bad)
 		}
 		t.Logf("%s: %d rows, %d incremental snapshot reads", c.table, len(want), reads)
+	}
+
+	// The channel committed what it read under signal.kafka.groupId: a new
+	// task does not run the snapshot again.
+	task.Stop()
+	task = mysql.Plugin{}.NewTask()
+	if err := task.Start(context.Background(), cfg, connector.TaskContext{Connector: "ksig", Logger: log, Offsets: off, Metrics: connector.NopMetrics{}}); err != nil {
+		t.Fatal(err)
+	}
+	recs = nil
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); poll() {
+		exec(t, conn, "INSERT INTO marker VALUES ()")
+	}
+	if count(markerTopic) == 0 {
+		t.Fatal("the restarted task does not stream")
+	}
+	for _, r := range recs {
+		if r.Value != nil && r.Value.(*schema.Struct).Get("op") == "r" {
+			t.Fatalf("the restarted task snapshotted again: %s %v", r.Topic, r.Key)
+		}
 	}
 }
