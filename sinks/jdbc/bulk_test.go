@@ -125,12 +125,13 @@ func TestBulkExistingColumns(t *testing.T) {
 		schema.Field{Name: "zt", Schema: semantic(schema.TypeString, schema.DebeziumZonedTimestamp)},
 		schema.Field{Name: "u", Schema: semantic(schema.TypeString, schema.DebeziumUUID)},
 		schema.Field{Name: "j", Schema: semantic(schema.TypeString, schema.DebeziumJSON)},
-		schema.Field{Name: "c", Schema: schema.OptionalString})
+		schema.Field{Name: "c", Schema: schema.OptionalString},
+		schema.Field{Name: "bt", Schema: schema.NewBuilder(schema.TypeBytes).Optional().Name(schema.DebeziumBits).Version(1).Param("length", "4").Build()})
 	forEachDB(t, func(t *testing.T, hdb *harness.Database) {
 		db := hdb.Open(t)
-		ddl := `CREATE TABLE pre (id INT PRIMARY KEY, v VARCHAR(5), n INT, d DECIMAL(6,2), zt DATETIME(6), u CHAR(36), j JSON, c CHAR(3))`
+		ddl := `CREATE TABLE pre (id INT PRIMARY KEY, v VARCHAR(5), n INT, d DECIMAL(6,2), zt DATETIME(6), u CHAR(36), j JSON, c CHAR(3), bt BIT(4))`
 		if hdb.Kind == harness.KindPostgres {
-			ddl = `CREATE TABLE pre (id INTEGER PRIMARY KEY, v VARCHAR(5), n INTEGER, d NUMERIC(6,2), zt TIMESTAMPTZ, u UUID, j JSONB, c CHAR(3))`
+			ddl = `CREATE TABLE pre (id INTEGER PRIMARY KEY, v VARCHAR(5), n INTEGER, d NUMERIC(6,2), zt TIMESTAMPTZ, u UUID, j JSONB, c CHAR(3), bt BIT(4))`
 		}
 		if _, err := db.Exec(ddl); err != nil {
 			t.Fatal(err)
@@ -163,7 +164,7 @@ func TestBulkExistingColumns(t *testing.T) {
 					n = 2147483648 // INTEGER
 				}
 				recs = append(recs, record("pre", 0, int64(i), nil, nil, vs, structOf(vs, int32(i), v, n,
-					decimal.RequireFromString("1234.50"), "2018-06-20T13:37:03.123456Z", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", `{"a":1}`, "x")))
+					decimal.RequireFromString("1234.50"), "2018-06-20T13:37:03.123456Z", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", `{"a":1}`, "x", []byte{0x05})))
 			}
 			mustPut(t, task, recs...)
 			mustFlush(t, task)
@@ -171,15 +172,15 @@ func TestBulkExistingColumns(t *testing.T) {
 		if got := rep.offsets(); !slices.Equal(got, []int64{7, bulkRows + 13}) {
 			t.Fatalf("reported offsets %v, want [7 %d] (errors %v)", got, bulkRows+13, rep.errs)
 		}
-		zt, u, j, c := "(zt AT TIME ZONE 'UTC')::text", "u::text", "j::text", "c"
+		zt, u, j, c, bt := "(zt AT TIME ZONE 'UTC')::text", "u::text", "j::text", "c", "bt::text"
 		if hdb.Kind == harness.KindMariaDB {
-			zt, u, j, c = "CAST(zt AS CHAR)", "u", "j", "CONCAT(c, '|')"
+			zt, u, j, c, bt = "CAST(zt AS CHAR)", "u", "j", "CONCAT(c, '|')", "LPAD(BIN(bt), 4, '0')"
 		} else {
 			c = "c::text || '|'" // char(n) pads to its length; bpchar→text drops the padding
 		}
-		expectRows(t, db, "SELECT COUNT(*), MIN(v), MAX(v), MIN(n), MAX(n), MIN(d), MAX(d), MIN("+zt+"), MAX("+u+"), MIN("+j+"), MIN("+c+") FROM pre",
-			pick(hdb, fmt.Sprintf(`%d|abcde|abcde|2147483647|2147483647|1234.50|1234.50|2018-06-20 13:37:03.123456|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{"a":1}|x|`, 3*bulkRows-2),
-				fmt.Sprintf(`%d|abcde|abcde|2147483647|2147483647|1234.50|1234.50|2018-06-20 13:37:03.123456|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{"a": 1}|x|`, 3*bulkRows-2)))
+		expectRows(t, db, "SELECT COUNT(*), MIN(v), MAX(v), MIN(n), MAX(n), MIN(d), MAX(d), MIN("+zt+"), MAX("+u+"), MIN("+j+"), MIN("+c+"), MIN("+bt+"), MAX("+bt+") FROM pre",
+			pick(hdb, fmt.Sprintf(`%d|abcde|abcde|2147483647|2147483647|1234.50|1234.50|2018-06-20 13:37:03.123456|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{"a":1}|x||0101|0101`, 3*bulkRows-2),
+				fmt.Sprintf(`%d|abcde|abcde|2147483647|2147483647|1234.50|1234.50|2018-06-20 13:37:03.123456|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{"a": 1}|x||0101|0101`, 3*bulkRows-2)))
 		expectRows(t, db, fmt.Sprintf("SELECT COUNT(*) FROM pre WHERE id IN (7, %d)", bulkRows+13), "0")
 	})
 }

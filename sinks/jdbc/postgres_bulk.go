@@ -109,7 +109,13 @@ func pgBulkColumn(c bulkCol, rows int, val func(r int) any) (arg any, arrayType 
 	switch {
 	case kinds == 0 || kinds == kindString:
 		arrayType = "text[]"
-		if c.meta.castType != "text" {
+		switch c.meta.castType {
+		case "text":
+		case "bit", "bit[]":
+			// A bare bit is bit(1): a cast to it would cut the value. As
+			// varying bits it keeps its length for the assignment to check.
+			cast = "bit varying" + strings.TrimPrefix(c.meta.castType, "bit")
+		default:
 			cast = c.meta.castType
 		}
 	case kinds&(kinds-1) == 0 && pgBulkTyped(c.meta.dataType)&kinds != 0:
