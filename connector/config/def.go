@@ -233,19 +233,20 @@ func ParseValue(t Type, s string) (any, error) {
 	case Int:
 		n, err := strconv.ParseInt(s, 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("not a number of type INT")
+			// Kafka's ConfigDef wording, capital included.
+			return nil, fmt.Errorf("Not a number of type INT")
 		}
 		return int(n), nil
 	case Long:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("not a number of type LONG")
+			return nil, fmt.Errorf("Not a number of type LONG")
 		}
 		return n, nil
 	case Double:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return nil, fmt.Errorf("not a number of type DOUBLE")
+			return nil, fmt.Errorf("Not a number of type DOUBLE")
 		}
 		return f, nil
 	case Boolean:

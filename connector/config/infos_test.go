@@ -43,7 +43,7 @@ func TestInfosReportsEveryError(t *testing.T) {
 		t.Errorf("groups %v", infos.Groups)
 	}
 	b, _ := json.Marshal(infos.Configs[2])
-	want := `{"definition":{"name":"batch.max.rows","type":"INT","required":false,"default_value":"100","importance":"LOW","documentation":"","group":"Connector","width":"NONE","display_name":"batch.max.rows","dependents":[],"order":2,"order_in_group":2},"value":{"name":"batch.max.rows","value":"lots","recommended_values":[],"errors":["Invalid value lots for configuration batch.max.rows: not a number of type INT"],"visible":true}}`
+	want := `{"definition":{"name":"batch.max.rows","type":"INT","required":false,"default_value":"100","importance":"LOW","documentation":"","group":"Connector","width":"NONE","display_name":"batch.max.rows","dependents":[],"order":2,"order_in_group":2},"value":{"name":"batch.max.rows","value":"lots","recommended_values":[],"errors":["Invalid value lots for configuration batch.max.rows: Not a number of type INT"],"visible":true}}`
 	if string(b) != want {
 		t.Errorf("json\n got %s\nwant %s", b, want)
 	}

@@ -441,10 +441,10 @@ func TestRESTAPI(t *testing.T) {
 	// Errors.
 	w.callError("GET", "/connectors/nope", nil, 404, "Connector nope not found")
 	w.callError("GET", "/connectors/nope/config", nil, 404, "Connector nope not found")
-	w.callError("GET", "/connectors/nope/status", nil, 404, "Connector nope not found")
+	w.callError("GET", "/connectors/nope/status", nil, 404, "No status found for connector nope") // Connect 4.4's wording
 	w.callError("GET", "/connectors/nope/tasks", nil, 404, "Connector nope not found")
-	w.callError("PUT", "/connectors/nope/pause", nil, 404, "Connector nope not found")
-	w.callError("PUT", "/connectors/nope/resume", nil, 404, "Connector nope not found")
+	w.callError("PUT", "/connectors/nope/pause", nil, 404, "Unknown connector nope")
+	w.callError("PUT", "/connectors/nope/resume", nil, 404, "Unknown connector nope")
 	w.callError("PUT", "/connectors/nope/stop", nil, 404, "Connector nope not found")
 	w.callError("POST", "/connectors/nope/restart", nil, 404, "Connector nope not found")
 	w.callError("DELETE", "/connectors/nope", nil, 404, "Connector nope not found")

@@ -84,14 +84,26 @@ func (s *Server) status(ctx context.Context, name string) (ConnectorStatus, erro
 	if err != nil {
 		return st, err
 	}
+	version := ""
 	if cfg, err := s.h.ConnectorConfig(ctx, name); err == nil {
 		def, _ := s.defFor(ctx, cfg)
 		noteSecrets(ctx, def, cfg)
+		if s.opts.Registry != nil {
+			if p, err := s.opts.Registry.Lookup(strings.TrimSpace(cfg["connector.class"])); err == nil {
+				version = p.Version()
+			}
+		}
 	}
 	st.Connector.Trace = scrub(ctx, st.Connector.Trace)
+	if st.Connector.Version == "" {
+		st.Connector.Version = version
+	}
 	tasks := make([]TaskState, len(st.Tasks))
 	for i, t := range st.Tasks {
 		t.Trace = scrub(ctx, t.Trace)
+		if t.Version == "" {
+			t.Version = version
+		}
 		tasks[i] = t
 	}
 	if st.Tasks != nil {

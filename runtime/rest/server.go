@@ -79,8 +79,11 @@ type Server struct {
 }
 
 type loggerLevel struct {
-	Level        string `json:"level"`
-	LastModified *int64 `json:"last_modified,omitempty"`
+	Level string `json:"level"`
+	// LastModified is when the level was last set through the API
+	// (milliseconds since the epoch), null when never (KIP-976); the root
+	// logger's stays null, as in Connect 4.4.
+	LastModified *int64 `json:"last_modified"`
 }
 
 // New returns a Server.
@@ -251,7 +254,7 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, fmt.Sprintf("Connector %s not found", name)
 	case errors.Is(err, ErrTaskNotFound):
-		return http.StatusNotFound, fmt.Sprintf("Task not found: %s-%s", name, r.PathValue("task"))
+		return http.StatusNotFound, fmt.Sprintf("Task %s-%s not found", name, r.PathValue("task"))
 	case errors.Is(err, ErrExists):
 		return http.StatusConflict, fmt.Sprintf("Connector %s already exists", name)
 	case errors.Is(err, ErrNotStopped):
@@ -695,7 +698,11 @@ func (s *Server) deleteConnector(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	st, err := s.status(ctx, r.PathValue("name"))
+	name := r.PathValue("name")
+	st, err := s.status(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return &Error{Code: http.StatusNotFound, Message: "No status found for connector " + name}
+	}
 	if err != nil {
 		return err
 	}
@@ -720,7 +727,13 @@ func (s *Server) getTasks(w http.ResponseWriter, r *http.Request) error {
 	def, _ := s.defFor(ctx, cfg)
 	out := make([]TaskInfo, len(tcs))
 	for i, tc := range tcs {
-		out[i] = TaskInfo{ID: TaskID{Connector: name, Task: i}, Config: Redact(def, tc)}
+		c := Redact(def, tc)
+		if tc, ok := taskClasses[connectClass(strings.TrimSpace(cfg["connector.class"]))]; ok {
+			// As Connect, which adds the task class to each task config.
+			c = maps.Clone(c)
+			c["task.class"] = tc
+		}
+		out[i] = TaskInfo{ID: TaskID{Connector: name, Task: i}, Config: c}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -742,7 +755,7 @@ func (s *Server) getTaskStatus(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	name := r.PathValue("name")
 	st, err := s.status(ctx, name)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	for _, t := range st.Tasks {
@@ -763,7 +776,7 @@ func (s *Server) restartTask(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := s.h.RestartTask(ctx, name, id); err != nil {
 		if errors.Is(err, ErrTaskNotFound) {
-			return &Error{Code: http.StatusNotFound, Message: fmt.Sprintf("Task not found: %s-%d", name, id)}
+			return &Error{Code: http.StatusNotFound, Message: fmt.Sprintf("Task %s-%d not found", name, id)}
 		}
 		return err
 	}
@@ -804,7 +817,7 @@ func (s *Server) restartConnector(w http.ResponseWriter, r *http.Request) error 
 	}
 	// The answer is the status with the instances being restarted marked
 	// RESTARTING (Connect's restart plan).
-	st, err := s.h.ConnectorStatus(ctx, name)
+	st, err := s.status(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -828,11 +841,23 @@ func (s *Server) restartConnector(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) error {
-	return s.targetChange(w, r, s.h.PauseConnector, http.StatusAccepted)
+	return s.targetChange(w, r, unknownConnector(s.h.PauseConnector), http.StatusAccepted)
 }
 
 func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
-	return s.targetChange(w, r, s.h.ResumeConnector, http.StatusAccepted)
+	return s.targetChange(w, r, unknownConnector(s.h.ResumeConnector), http.StatusAccepted)
+}
+
+// unknownConnector answers a missing connector with Connect's wording for
+// pause and resume ("Unknown connector n").
+func unknownConnector(fn func(context.Context, string) error) func(context.Context, string) error {
+	return func(ctx context.Context, name string) error {
+		err := fn(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			return &Error{Code: http.StatusNotFound, Message: "Unknown connector " + name}
+		}
+		return err
+	}
 }
 
 func (s *Server) stop(w http.ResponseWriter, r *http.Request) error {
@@ -962,7 +987,60 @@ func (s *Server) alterOffsets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("connector offsets altered", "connector", name, "partitions", len(offs))
-	return writeJSON(w, http.StatusOK, Message{Message: "The offsets for this connector have been altered successfully"})
+	return writeJSON(w, http.StatusOK, Message{Message: offsetsMessage(s.connectorClass(ctx, name), "altered")})
+}
+
+// connectorClass is name's connector.class ("" when unknown).
+func (s *Server) connectorClass(ctx context.Context, name string) string {
+	cfg, err := s.h.ConnectorConfig(ctx, name)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(cfg["connector.class"])
+}
+
+// offsetsMessage is Connect's answer to a successful PATCH or DELETE of
+// offsets ("altered" or "reset"): the short one for connectors whose
+// alterOffsets answers true (Kafka's FileStream connectors), else the one
+// warning that offsets a connector keeps elsewhere are not changed
+// (Connect's default, Debezium's and Confluent's connectors).
+func offsetsMessage(class, verb string) string {
+	if tc := connectClass(class); strings.HasPrefix(tc, "org.apache.kafka.connect.file.") {
+		return "The offsets for this connector have been " + verb + " successfully"
+	}
+	return "The Connect framework-managed offsets for this connector have been " + verb + " successfully. " +
+		"However, if this connector manages offsets externally, they will need to be manually " + verb +
+		" in the system that the connector uses."
+}
+
+// taskClasses maps the connector classes Tributary implements to the task
+// class their Connect implementation names, which Connect adds to every
+// task config as task.class.
+var taskClasses = map[string]string{
+	"io.debezium.connector.mysql.MySqlConnector":              "io.debezium.connector.mysql.MySqlConnectorTask",
+	"io.debezium.connector.mariadb.MariaDbConnector":          "io.debezium.connector.mariadb.MariaDbConnectorTask",
+	"io.debezium.connector.postgresql.PostgresConnector":      "io.debezium.connector.postgresql.PostgresConnectorTask",
+	"io.confluent.connect.jdbc.JdbcSourceConnector":           "io.confluent.connect.jdbc.source.JdbcSourceTask",
+	"io.confluent.connect.jdbc.JdbcSinkConnector":             "io.confluent.connect.jdbc.sink.JdbcSinkTask",
+	"io.confluent.connect.s3.S3SinkConnector":                 "io.confluent.connect.s3.S3SinkTask",
+	"org.apache.kafka.connect.file.FileStreamSourceConnector": "org.apache.kafka.connect.file.FileStreamSourceTask",
+	"org.apache.kafka.connect.file.FileStreamSinkConnector":   "org.apache.kafka.connect.file.FileStreamSinkTask",
+}
+
+// connectClass resolves a connector.class value (a full name, or a short
+// name as Connect accepts: MySqlConnector, FileStreamSource, JdbcSink…) to
+// a key of taskClasses ("" when none).
+func connectClass(class string) string {
+	if _, ok := taskClasses[class]; ok {
+		return class
+	}
+	short := class[strings.LastIndex(class, ".")+1:]
+	for k := range taskClasses {
+		if last := k[strings.LastIndex(k, ".")+1:]; short != "" && (last == short || last == short+"Connector") {
+			return k
+		}
+	}
+	return ""
 }
 
 func checkSinkOffset(p, off map[string]any) error {
@@ -1024,7 +1102,7 @@ func (s *Server) resetOffsets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("connector offsets reset", "connector", name)
-	return writeJSON(w, http.StatusOK, Message{Message: "The offsets for this connector have been reset successfully"})
+	return writeJSON(w, http.StatusOK, Message{Message: offsetsMessage(s.connectorClass(ctx, name), "reset")})
 }
 
 // ---- handlers: plugins ----
@@ -1262,6 +1340,7 @@ func (s *Server) putLogger(w http.ResponseWriter, r *http.Request) error {
 		if s.opts.LogLevel != nil {
 			s.opts.LogLevel.Set(lvl)
 		}
+
 	} else {
 		s.loggersMu.Lock()
 		s.loggers[name] = loggerLevel{Level: strings.ToUpper(body.Level), LastModified: &now}

@@ -427,8 +427,10 @@ func TestConnectorLifecycle(t *testing.T) {
 		t.Errorf("config %v", cfg)
 	}
 	a.expectError("GET", "/connectors/nope", nil, 404, "Connector nope not found")
-	a.expectError("GET", "/connectors/nope/status", nil, 404, "Connector nope not found")
-	a.expectError("PUT", "/connectors/nope/pause", nil, 404, "Connector nope not found")
+	// Connect 4.4's wording for a missing status (integration/reference's
+	// TestRESTAgainstConnect compares it with a real worker's).
+	a.expectError("GET", "/connectors/nope/status", nil, 404, "No status found for connector nope")
+	a.expectError("PUT", "/connectors/nope/pause", nil, 404, "Unknown connector nope") // Connect 4.4's wording
 	a.expectError("DELETE", "/connectors/nope", nil, 404, "Connector nope not found")
 
 	// PUT config: update (200), then create (201); numbers become strings.

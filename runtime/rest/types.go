@@ -43,6 +43,9 @@ type StateInfo struct {
 	State    string `json:"state"`
 	Trace    string `json:"trace,omitempty"`
 	WorkerID string `json:"worker_id"`
+	// Version is the connector plugin's version (KIP-891), filled in by
+	// the API from the plugin registry.
+	Version string `json:"version,omitempty"`
 }
 
 // TaskState is a task's state in a ConnectorStatus.
@@ -51,6 +54,7 @@ type TaskState struct {
 	State    string `json:"state"`
 	Trace    string `json:"trace,omitempty"`
 	WorkerID string `json:"worker_id"`
+	Version  string `json:"version,omitempty"` // as StateInfo's
 }
 
 // ConnectorStatus is GET /connectors/{name}/status.
