@@ -138,8 +138,8 @@ type cluster struct {
 	t  *testing.T
 	tm timing
 	rf int16 // replication factor of every topic
-	// statusTopic is the workers' status.storage.topic.
-	statusTopic string
+	// statusTopic is the workers' status.storage.topic; group their group.id.
+	statusTopic, group string
 	dir         string
 	broker      string
 	admin       *kadm.Client
@@ -219,7 +219,7 @@ var clusterSeq atomic.Int32
 // distributed workers cannot share one inside a worker.
 func newCluster(t *testing.T, b *harness.Broker, tm timing, converter string) *cluster {
 	n := clusterSeq.Add(1)
-	c := &cluster{t: t, tm: tm, dir: t.TempDir(), rf: 1, statusTopic: fmt.Sprintf("it-status-%d", n)}
+	c := &cluster{t: t, tm: tm, dir: t.TempDir(), rf: 1, statusTopic: fmt.Sprintf("it-status-%d", n), group: fmt.Sprintf("tributary-it-%d", n)}
 	if b.Embedded {
 		c.startBrokerd()
 	} else {

@@ -426,3 +426,111 @@ func logTimeAfter(path, s string, from time.Time) time.Time {
 	}
 	return time.Time{}
 }
+
+// TestFileStreamBrokerKill kills the group coordinator's broker (kill -9)
+// under the FileStream writer on the three-broker cluster, and restarts it
+// later. The group moves to another coordinator once the controller fenced
+// the dead broker (broker.session.timeout.ms); meanwhile no worker can
+// confirm its membership, so each may stop its work (the lease) and rejoin.
+// Afterwards every instance is RUNNING again, on the worker that ran it
+// before (nothing to move: no worker left), every line is delivered, and no
+// task ran on two workers at once. The restart of the broker must not move
+// anything either.
+func TestFileStreamBrokerKill(t *testing.T) {
+	b := harness.Kafka(t)
+	if b.Cluster == nil || b.Cluster.Brokers() < 3 {
+		t.Skip("needs the harness's three-broker cluster")
+	}
+	for _, v := range []struct {
+		name string
+		tm   timing
+	}{
+		{"defaults", connectDefaults},
+		// A session shorter than the brokers' broker.session.timeout.ms
+		// (9 s): every worker's lease runs out before a new coordinator
+		// takes the group over.
+		{"short", timing{session: 6 * time.Second, heartbeat: time.Second, rebalance: 10 * time.Second, delay: 3 * time.Second, extra: connectDefaults.extra}},
+	} {
+		t.Run(v.name, func(t *testing.T) { testFileStreamBrokerKill(t, harness.Kafka(t), v.tm) })
+	}
+}
+
+func testFileStreamBrokerKill(t *testing.T, b *harness.Broker, tm timing) {
+	c := newFSCluster(t, b, tm)
+	tm = c.tm
+	c.write(30 * time.Second)
+	time.Sleep(5 * time.Second)
+	p, err := c.placement(c.workers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The coordinator of the workers' group: kill -9 its broker.
+	ctx, cancel := contextTimeout(10 * time.Second)
+	groups, err := c.admin.DescribeGroups(ctx, c.group)
+	cancel()
+	if err != nil || groups.Error() != nil {
+		t.Fatalf("describe group %s: %v %v", c.group, err, groups.Error())
+	}
+	coord := int(groups[c.group].Coordinator.NodeID) - 1 // node ids are 1…n in the harness
+	if coord < 0 || coord >= b.Cluster.Brokers() {
+		t.Fatalf("coordinator node %d is not one of the harness's brokers", groups[c.group].Coordinator.NodeID)
+	}
+	t.Logf("killing broker %d (node %d, the group coordinator); placement %v", coord, coord+1, p)
+	if err := b.Cluster.Kill(coord); err != nil {
+		t.Fatal(err)
+	}
+	killAt := time.Now()
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			ctx, cancel := contextTimeout(2 * time.Minute)
+			defer cancel()
+			_ = b.Cluster.Restart(ctx, coord)
+		}
+	})
+	time.Sleep(tm.session + 2*time.Second)
+	pAfter := c.waitPlacement(0, tm.session+tm.delay+60*time.Second, "all RUNNING with a broker down", allRunning(4*fsPairs))
+	t.Logf("BROKER KILL (session.timeout.ms=%d heartbeat.interval.ms=%d scheduled.rebalance.max.delay.ms=%d): all RUNNING %v after the kill: %v",
+		tm.session.Milliseconds(), tm.heartbeat.Milliseconds(), tm.delay.Milliseconds(), time.Since(killAt).Round(time.Millisecond), pAfter)
+	checkStayed(t, p, pAfter, "after the broker kill")
+
+	ctx, cancel = contextTimeout(2 * time.Minute)
+	err = b.Cluster.Restart(ctx, coord)
+	cancel()
+	if err != nil {
+		t.Fatalf("restart broker %d: %v", coord, err)
+	}
+	restarted = true
+	t.Logf("broker %d restarted %v after the kill", coord, time.Since(killAt).Round(time.Millisecond))
+	delivered := c.waitDelivered(120 * time.Second)
+	t.Logf("BROKER KILL: every line delivered %v after the kill", delivered.Sub(killAt).Round(time.Millisecond))
+	pEnd := c.waitPlacement(0, 60*time.Second, "all RUNNING after the broker restart", allRunning(4*fsPairs))
+	checkStayed(t, p, pEnd, "after the broker restart")
+	// No worker was faulted: only the lease stop may repeat lines (a task
+	// stopped before its offsets were committed), and only lines written
+	// before the kill… plus those of the window without a coordinator.
+	for i := range fsPairs {
+		counts := c.lineCounts(i)
+		total, dups := 0, 0
+		for _, k := range counts {
+			total += k
+			if k > 1 {
+				dups++
+			}
+		}
+		t.Logf("pair %d: %d lines written for %d, %d duplicated", i, total, fsLines, dups)
+	}
+	checkExclusiveFromStatuses(t, c.cluster, fsConns)
+	checkExclusiveFromLogs(t, c.cluster, fsConns)
+}
+
+// checkStayed fails for every instance that runs on another worker in
+// after than in before (no worker left, so nothing had to move).
+func checkStayed(t *testing.T, before, after placement, when string) {
+	t.Helper()
+	for k, v := range before {
+		if after[k].Worker != v.Worker {
+			t.Errorf("%s: %s moved from %s to %s though no worker left", when, k, v.Worker, after[k].Worker)
+		}
+	}
+}

@@ -129,8 +129,15 @@ func (a *assignor) assign(now time.Time, members []memberInfo, configured map[st
 	for _, it := range unowned {
 		prev, known := a.prevOwner[it]
 		if !known && a.fresh && hint != nil {
-			if w, st, ok := hint(it); ok && w != "" && st != "UNASSIGNED" && st != "DESTROYED" {
-				prev, known = w, true
+			// The worker that last reported it, when it is here (it
+			// stopped its work after losing its lease, or a leader
+			// change cost the memory): back to it. Work a departed
+			// worker released (UNASSIGNED) is placed at once, work it
+			// ran when it vanished is held for it.
+			if w, st, ok := hint(it); ok && w != "" && st != "DESTROYED" {
+				if _, here := byWorker[w]; here || st != "UNASSIGNED" {
+					prev, known = w, true
+				}
 			}
 		}
 		if !known {

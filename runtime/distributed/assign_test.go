@@ -234,4 +234,13 @@ func TestAssignNewLeaderUsesStatuses(t *testing.T) {
 	if d != 0 || res["x"].Full.size() != 2 {
 		t.Fatalf("released work: %+v %v", res, d)
 	}
+	// Work stopped by a worker that is in the round (its lease ran out
+	// while the group coordinator moved) goes back to it, not to the least
+	// loaded member.
+	a = newAssignor(10 * time.Second)
+	hint = func(it item) (string, string, bool) { return "w2:8083", "UNASSIGNED", true }
+	res, d = a.assign(now, []memberInfo{{ID: "x", WorkerID: "w1:8083"}, {ID: "y", WorkerID: "w2:8083"}}, conf, hint)
+	if d != 0 || res["y"].Full.size() != 2 || !res["x"].Full.empty() {
+		t.Fatalf("work its worker stopped did not go back to it: %+v %v", res, d)
+	}
 }
