@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,7 @@ func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error 
 			s.drop(lost)
 		}),
 	)
+	group := sinkGroup(t.conn, t.cfg)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
@@ -122,7 +124,11 @@ func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error 
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()
+	memberID, _ := cl.GroupMetadata()
 	cl.CloseAllowingRebalance()
+	if memberID != "" {
+		go t.ensureLeft(group, memberID)
+	}
 	if err := task.Stop(); err != nil {
 		t.log.Warn("task stop", "err", err)
 	}
@@ -467,4 +473,72 @@ func (s *sinkRun) drop(parts map[string][]int32) {
 			s.t.log.Warn("close partitions", "err", err)
 		}
 	}
+}
+
+// ensureLeft makes sure a closed consumer's membership is gone. A consumer
+// leaves its group when it closes, so the group rebalances at once; when
+// the LeaveGroup cannot reach the group coordinator (its broker is down and
+// the group is moving to another; or a task abandoned after a lease stop
+// closes late), the group keeps the dead member until its session expires
+// (consumer session.timeout.ms, 45 s by default) and the task's next
+// consumer, on this worker or another, gets no partitions until then. So
+// the LeaveGroup is sent again, naming the member, until the coordinator
+// answers (UNKNOWN_MEMBER_ID: it had left) or the session would have
+// expired anyway. The member id is this closed consumer's own: no other
+// consumer can be removed by it.
+func (t *taskRunner) ensureLeft(group, memberID string) {
+	adm, err := t.w.adminClient()
+	if err != nil {
+		return
+	}
+	session := 45 * time.Second
+	if ms, err := strconv.Atoi(t.consumerProps()["session.timeout.ms"]); err == nil && ms > 0 {
+		session = time.Duration(ms) * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), session)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := leaveGroup(ctx, adm, group, memberID)
+		switch {
+		case err == nil:
+			if attempt > 0 {
+				t.log.Info("removed the group membership a closed consumer could not leave", "group", group, "member", memberID)
+			}
+			return
+		case errors.Is(err, kerr.UnknownMemberID):
+			return // it had left
+		case ctx.Err() != nil || errors.Is(err, kgo.ErrClientClosed):
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// leaveGroup asks the coordinator to remove one member of group.
+func leaveGroup(ctx context.Context, cl *kgo.Client, group, memberID string) error {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = group
+	req.MemberID = memberID // v0–v2
+	m := kmsg.NewLeaveGroupRequestMember()
+	m.MemberID = memberID
+	req.Members = append(req.Members, m)
+	resp, err := req.RequestWith(rctx, cl)
+	if err != nil {
+		return err
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return err
+	}
+	for _, mr := range resp.Members {
+		if err := kerr.ErrorForCode(mr.ErrorCode); err != nil {
+			return err
+		}
+	}
+	return nil
 }

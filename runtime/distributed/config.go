@@ -192,6 +192,23 @@ func ParseConfig(raw map[string]string) (*Config, error) {
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
+// Lease is how long a worker keeps its work while the group coordinator
+// answers nothing. The coordinator drops a silent worker no earlier than
+// session.timeout.ms after its last heartbeat, and the leader then holds its
+// work for scheduled.rebalance.max.delay.ms before giving it to another
+// worker; stopping takes up to task.shutdown.graceful.timeout.ms +
+// offset.flush.timeout.ms. So the worker may wait session.timeout.ms plus
+// the part of the delay its stop does not need before it stops, and still
+// has stopped when another may start: with Connect's default delay (5 min)
+// a group coordinator that moves to another broker (a broker crash: the
+// controller fences it after broker.session.timeout.ms) no longer stops
+// every task of the group, as it does not in Connect (KAFKA-9184). A delay
+// shorter than the stop time leaves session.timeout.ms.
+func (c *Config) Lease() time.Duration {
+	stop := c.Worker.ShutdownTimeout + c.Worker.OffsetFlushTimeout
+	return c.SessionTimeout + max(0, c.ScheduledDelay-stop)
+}
+
 // advertised returns the URL other workers reach this one at and its
 // worker ID (host:port, as in statuses), from rest.advertised.host.name /
 // rest.advertised.port, else the listener's address, else the host name.

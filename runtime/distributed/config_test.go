@@ -3,6 +3,7 @@ package distributed
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestScheduledDelayCoversTaskStop: a delay before a departed worker's work
@@ -45,6 +46,30 @@ func TestScheduledDelayCoversTaskStop(t *testing.T) {
 			}
 		} else if len(c.Warnings) > 0 {
 			t.Errorf("%v: unexpected warnings %q", tc.extra, c.Warnings)
+		}
+	}
+}
+
+// The lease is session.timeout.ms plus the part of the rebalance delay a
+// stop (task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms, 5 s
+// each by default) does not need.
+func TestLease(t *testing.T) {
+	for _, c := range []struct {
+		delay string
+		want  time.Duration
+	}{
+		{"300000", 10*time.Second + 290*time.Second}, // Connect's default delay
+		{"3000", 10 * time.Second},                   // below the stop time: the session alone
+		{"10000", 10 * time.Second},
+		{"12000", 12 * time.Second},
+	} {
+		cfg, err := ParseConfig(map[string]string{"bootstrap.servers": "k:9092", "group.id": "g", "config.storage.topic": "c",
+			"offset.storage.topic": "o", "status.storage.topic": "s", "scheduled.rebalance.max.delay.ms": c.delay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Lease(); got != c.want {
+			t.Errorf("delay %s ms: lease %v, want %v", c.delay, got, c.want)
 		}
 	}
 }

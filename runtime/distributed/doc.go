@@ -58,8 +58,10 @@
 //     heartbeat thread, so a member is never dropped for being busy or for
 //     waiting in a rebalance (the coordinator answers them with
 //     REBALANCE_IN_PROGRESS then). A worker whose group coordinator has
-//     answered nothing for session.timeout.ms stops all its work itself
-//     (member.watchdog), and so does one the coordinator answers with
+//     answered nothing for its lease stops all its work itself
+//     (member.watchdog; the lease is session.timeout.ms plus the part of
+//     scheduled.rebalance.max.delay.ms beyond the stop timeouts, see
+//     Config.Lease), and so does one the coordinator answers with
 //     UNKNOWN_MEMBER_ID (or ILLEGAL_GENERATION outside a rebalance): it
 //     abandons any pending JoinGroup/SyncGroup and stops everything before
 //     it joins again; it starts work only from the SyncGroup answer of a
@@ -71,7 +73,10 @@
 //     only after scheduled.rebalance.max.delay.ms more; so a worker cut off
 //     from Kafka has stopped before anyone else starts, provided the delay
 //     covers the time a task takes to stop (task.shutdown.graceful.timeout.ms
-//     + offset.flush.timeout.ms; ParseConfig refuses a shorter delay).
+//     + offset.flush.timeout.ms; ParseConfig warns about a shorter delay).
+//     A longer delay lengthens the lease by the difference, so a group
+//     coordinator moving to another broker (seconds) does not stop the
+//     work of a group that keeps Connect's default delay (5 minutes).
 //  2. A fence in Kafka, which holds even when the lease's timing does not
 //     (a process paused longer than the delay, clocks running apart): each
 //     source task commits its offsets through a transactional producer

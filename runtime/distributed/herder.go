@@ -189,6 +189,7 @@ func New(ctx context.Context, cfg *Config, listen net.Addr, opts Options) (*Herd
 	h.host = runtime.NewTaskHost(h.w)
 	h.local = runtime.NewRESTHerder(h.w, nil)
 	h.member = newMember(h.admin, cfg.GroupID, cfg.SessionTimeout, cfg.RebalanceTimeout, cfg.HeartbeatInterval, h.log, h)
+	h.member.lease = cfg.Lease()
 
 	// Restart requests already in the topic were for instances that ran
 	// before this worker started.

@@ -52,14 +52,17 @@ type joinedMember struct {
 // of a member it dropped).
 //
 // It also keeps the worker's lease: when the coordinator has answered
-// nothing for session.timeout.ms (heartbeats are answered during a
-// rebalance too, with REBALANCE_IN_PROGRESS), the coordinator may already
-// have expelled this worker, so it stops its work itself (handler.lost)
-// before the leader can give the work to another worker.
+// nothing for the lease (session.timeout.ms, plus the part of
+// scheduled.rebalance.max.delay.ms a stop does not need: Config.Lease;
+// heartbeats are answered during a rebalance too, with
+// REBALANCE_IN_PROGRESS), the coordinator may have expelled this worker and
+// the leader may soon give its work away, so it stops its work itself
+// (handler.lost) before another worker can start it.
 type member struct {
 	cl        *kgo.Client
 	group     string
 	session   time.Duration
+	lease     time.Duration // without a coordinator answer, the work stops after this (Config.Lease; session by default)
 	rebalance time.Duration
 	heartbeat time.Duration
 	log       *slog.Logger
@@ -88,7 +91,7 @@ type member struct {
 }
 
 func newMember(cl *kgo.Client, group string, session, rebalance, heartbeat time.Duration, log *slog.Logger, h memberHandler) *member {
-	return &member{cl: cl, group: group, session: session, rebalance: rebalance, heartbeat: heartbeat,
+	return &member{cl: cl, group: group, session: session, lease: session, rebalance: rebalance, heartbeat: heartbeat,
 		log: log, h: h, rejoinCh: make(chan struct{}, 1), rebalanceCh: make(chan struct{}, 1), generation: -1}
 }
 
@@ -140,10 +143,10 @@ func (m *member) watchdog(ctx context.Context) {
 			continue
 		}
 		last := time.Unix(0, m.lastContact.Load())
-		if time.Since(last) <= m.session {
+		if time.Since(last) <= m.lease {
 			continue
 		}
-		m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (session.timeout.ms)", time.Since(last).Round(time.Millisecond)))
+		m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (lease %v)", time.Since(last).Round(time.Millisecond), m.lease))
 	}
 }
 
@@ -153,13 +156,13 @@ func (m *member) watchdog(ctx context.Context) {
 // stopped soon.
 func (m *member) leaseHeld() bool {
 	last := time.Unix(0, m.lastContact.Load())
-	if time.Since(last) <= m.session {
+	if time.Since(last) <= m.lease {
 		return true
 	}
 	if m.lossPending.CompareAndSwap(false, true) {
 		go func() {
 			defer m.lossPending.Store(false)
-			m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (session.timeout.ms)", time.Since(last).Round(time.Millisecond)))
+			m.loseWork(fmt.Sprintf("no answer from the group coordinator for %v (lease %v)", time.Since(last).Round(time.Millisecond), m.lease))
 		}()
 	}
 	return false
