@@ -124,11 +124,7 @@ func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error 
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()
-	memberID, _ := cl.GroupMetadata()
-	cl.CloseAllowingRebalance()
-	if memberID != "" {
-		go t.ensureLeft(group, memberID)
-	}
+	t.leaveAndClose(cl, group)
 	if err := task.Stop(); err != nil {
 		t.log.Warn("task stop", "err", err)
 	}
@@ -475,16 +471,36 @@ func (s *sinkRun) drop(parts map[string][]int32) {
 	}
 }
 
-// ensureLeft makes sure a closed consumer's membership is gone. A consumer
-// leaves its group when it closes, so the group rebalances at once; when
-// the LeaveGroup cannot reach the group coordinator (its broker is down and
-// the group is moving to another; or a task abandoned after a lease stop
-// closes late), the group keeps the dead member until its session expires
-// (consumer session.timeout.ms, 45 s by default) and the task's next
-// consumer, on this worker or another, gets no partitions until then. So
-// the LeaveGroup is sent again, naming the member, until the coordinator
-// answers (UNKNOWN_MEMBER_ID: it had left) or the session would have
-// expired anyway. The member id is this closed consumer's own: no other
+// leaveTimeout bounds how long a stopping sink task waits for its
+// consumer's LeaveGroup before it closes the consumer and leaves the
+// leaving to ensureLeft.
+const leaveTimeout = 5 * time.Second
+
+// leaveAndClose leaves the consumer group and closes the consumer. A
+// consumer leaves its group when it closes, so the group rebalances at
+// once; when the LeaveGroup cannot reach the group coordinator (its broker
+// is down and the group is moving to another), franz-go's Close would wait
+// for it, and the group would keep the member until its session expires
+// (consumer session.timeout.ms, 45 s by default): the task's next consumer,
+// on this worker or another, gets no partitions until then. So the leave
+// gets leaveTimeout, the consumer is closed, and ensureLeft sends the
+// LeaveGroup again, naming the member, until the coordinator answers.
+func (t *taskRunner) leaveAndClose(cl *kgo.Client, group string) {
+	memberID, _ := cl.GroupMetadata()
+	cl.AllowRebalance()
+	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	err := cl.LeaveGroupContext(ctx)
+	cancel()
+	cl.Close() // immediate after a leave that gave up
+	if err != nil && memberID != "" {
+		t.log.Warn("consumer could not leave its group; retrying in the background", "group", group, "member", memberID, "err", err)
+		go t.ensureLeft(group, memberID)
+	}
+}
+
+// ensureLeft sends LeaveGroup for memberID until the coordinator answers
+// (UNKNOWN_MEMBER_ID: it had left) or the member's session would have
+// expired anyway. The member id is a closed consumer's own: no other
 // consumer can be removed by it.
 func (t *taskRunner) ensureLeft(group, memberID string) {
 	adm, err := t.w.adminClient()
@@ -501,9 +517,7 @@ func (t *taskRunner) ensureLeft(group, memberID string) {
 		err := leaveGroup(ctx, adm, group, memberID)
 		switch {
 		case err == nil:
-			if attempt > 0 {
-				t.log.Info("removed the group membership a closed consumer could not leave", "group", group, "member", memberID)
-			}
+			t.log.Info("removed the group membership a closed consumer could not leave", "group", group, "member", memberID, "attempts", attempt+1)
 			return
 		case errors.Is(err, kerr.UnknownMemberID):
 			return // it had left
