@@ -439,6 +439,11 @@ func (s *sinkRun) forgetRawLocked(gone func(rawKey) bool) {
 
 // onRevoked flushes and commits before partitions move to another member.
 func (s *sinkRun) onRevoked(ctx context.Context, revoked map[string][]int32) {
+	// Bounded as every commit (offset.flush.timeout.ms): a commit that
+	// cannot reach the group coordinator must not hold the rebalance, and
+	// with it the task's stop and the group's next generation.
+	ctx, cancel := context.WithTimeout(ctx, s.t.w.cfg.OffsetFlushTimeout)
+	defer cancel()
 	if err := s.flushAndCommit(ctx); err != nil {
 		s.t.log.Warn("flush on rebalance failed; records will be replayed", "err", err)
 	}
