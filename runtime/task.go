@@ -27,6 +27,12 @@ type taskRunner struct {
 	done    chan struct{}
 	paused  bool
 	pauseCh chan struct{} // closed and replaced when paused changes
+	// runSeq numbers the task's runs (start); stop bumps it when it gives
+	// up waiting for a run (abandons it). A run reports its end only while
+	// it is the current one (Connect's WorkerTask.cancel): a new run of the
+	// same task may have reported RUNNING since, and the abandoned run's
+	// late UNASSIGNED or FAILED must not overwrite it.
+	runSeq int
 }
 
 func (w *Worker) newTask(conn string, p connector.Plugin, id int, cfg map[string]string) *taskRunner {
@@ -47,6 +53,29 @@ func (t *taskRunner) status() StateInfo {
 func (t *taskRunner) setState(s State, trace string) {
 	t.mu.Lock()
 	t.state, t.trace = s, trace
+	t.mu.Unlock()
+	t.w.opts.Observer.TaskState(t.conn, t.id, s)
+}
+
+// endRun records how run seq ended: FAILED with the error's trace, else
+// UNASSIGNED (unless it failed before). A run abandoned meanwhile reports
+// nothing.
+func (t *taskRunner) endRun(seq int, err error) {
+	t.mu.Lock()
+	if seq != t.runSeq {
+		t.mu.Unlock()
+		t.log.Info("abandoned task run ended; its state is not reported", "err", err)
+		return
+	}
+	s, tr := Unassigned, ""
+	switch {
+	case err != nil:
+		s, tr = Failed, trace(err)
+	case t.state == Failed:
+		t.mu.Unlock()
+		return
+	}
+	t.state, t.trace = s, tr
 	t.mu.Unlock()
 	t.w.opts.Observer.TaskState(t.conn, t.id, s)
 }
@@ -85,6 +114,8 @@ func (t *taskRunner) start() {
 	done := make(chan struct{})
 	t.mu.Lock()
 	t.cancel, t.done = cancel, done
+	t.runSeq++
+	seq := t.runSeq
 	st := Running
 	if t.paused {
 		st = Paused
@@ -94,18 +125,10 @@ func (t *taskRunner) start() {
 	go func() {
 		defer close(done)
 		err := t.run(ctx)
-		switch {
-		case err != nil:
+		if err != nil {
 			t.log.Error("task failed", "err", err)
-			t.setState(Failed, trace(err))
-		default:
-			t.mu.Lock()
-			failed := t.state == Failed
-			t.mu.Unlock()
-			if !failed {
-				t.setState(Unassigned, "")
-			}
 		}
+		t.endRun(seq, err)
 	}()
 }
 
@@ -150,6 +173,9 @@ func (t *taskRunner) stop(timeout time.Duration) {
 	select {
 	case <-done:
 	case <-timer.C:
+		t.mu.Lock()
+		t.runSeq++ // abandoned: its end is not reported
+		t.mu.Unlock()
 		t.log.Warn("task did not stop in time; abandoning it", "timeout", timeout)
 	}
 }
