@@ -30,10 +30,14 @@
 //     references, a relative reference name against the root's $id, as
 //     Confluent's JsonSchema); compatibility after Confluent's SchemaDiff
 //     with its default STRICT policy (jsoncompat.go).
+//   - PROTOBUF: bufbuild/protocompile compiles the schema with its
+//     references and the well-known and Confluent imports; compatibility
+//     after Confluent's protobuf SchemaDiff rules (protobuf.go); the text is
+//     stored as sent (Confluent reprints it).
 //
 // A format for another type is added in its own file of this package and
 // listed in builtinFormats (format.go), or passed in Options.Formats. A
-// schemaType with no format (PROTOBUF until one is added) is stored as sent,
+// schemaType with no format is stored as sent,
 // without a parse; a registration that its subject's compatibility level
 // would have to check against an earlier version is refused with 409 and a
 // message saying the check cannot be done (with NONE it registers), so that
