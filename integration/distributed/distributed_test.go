@@ -140,11 +140,11 @@ type cluster struct {
 	rf int16 // replication factor of every topic
 	// statusTopic is the workers' status.storage.topic; group their group.id.
 	statusTopic, group string
-	dir         string
-	broker      string
-	admin       *kadm.Client
-	cl          *kgo.Client
-	workers     []*worker
+	dir                string
+	broker             string
+	admin              *kadm.Client
+	cl                 *kgo.Client
+	workers            []*worker
 
 	// statusLog is every status record, as a consumer tailing the status
 	// topic saw it (the topic is compacted, so its history must be read
