@@ -1,6 +1,7 @@
 package jdbcsink
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -255,4 +256,20 @@ func TestBulkKeyOrder(t *testing.T) {
 			t.Errorf("%d rows of the second batch went through parallel writers, want %d", task.parallelRows.Load()-parBefore, bulkRows+1)
 		}
 	})
+}
+
+// TestShortError: a bulk statement's error text keeps its head and its
+// reason at the end, at most 405 bytes, and still unwraps to the error.
+func TestShortError(t *testing.T) {
+	inner := errors.New("unable to encode []interface {}{" + strings.Repeat("2147483647, ", 3000) + "}: 2147483648 is greater than maximum value for int4")
+	e := fmt.Errorf("write 3000 rows to t: %w", shortError{inner})
+	if s := e.Error(); len(s) > 22+405 || !strings.HasPrefix(s, "write 3000 rows to t: unable to encode") || !strings.HasSuffix(s, "greater than maximum value for int4") {
+		t.Errorf("%d bytes: %s", len(s), s)
+	}
+	if !errors.Is(e, inner) {
+		t.Error("the short error does not unwrap to the driver's")
+	}
+	if s := (shortError{errors.New("short")}).Error(); s != "short" {
+		t.Errorf("short error changed: %q", s)
+	}
 }

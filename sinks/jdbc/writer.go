@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -537,7 +538,7 @@ func (t *Task) bulkWrites(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh *
 		return 0, nil
 	}
 	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
-		return 0, fmt.Errorf("write %d rows to %s: %w", len(ops), ts.id, err)
+		return 0, fmt.Errorf("write %d rows to %s: %w", len(ops), ts.id, shortError{err})
 	}
 	t.bulkRows.Add(int64(len(ops)))
 	return len(ops), nil
@@ -557,7 +558,7 @@ func (t *Task) bulkDeletes(ctx context.Context, tx *sqlx.Tx, ts *tableState, sh 
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, w.String(), args...); err != nil {
-		return false, fmt.Errorf("delete from %s: %w", ts.id, err)
+		return false, fmt.Errorf("delete from %s: %w", ts.id, shortError{err})
 	}
 	t.bulkRows.Add(int64(len(ops)))
 	return true, nil
@@ -578,3 +579,19 @@ func (t *Task) putArgs(a []any) {
 	a = a[:0]
 	t.argPool.Put(&a)
 }
+
+// shortError cuts the text of a bulk statement's error, which can quote a
+// whole array argument (the driver's "unable to encode []interface {}{…}:
+// reason"), to its first and last 200 bytes; errors.Is/As see the error
+// itself.
+type shortError struct{ err error }
+
+func (e shortError) Error() string {
+	s := e.err.Error()
+	if len(s) > 500 {
+		return strings.ToValidUTF8(s[:200], "") + " … " + strings.ToValidUTF8(s[len(s)-200:], "")
+	}
+	return s
+}
+
+func (e shortError) Unwrap() error { return e.err }
