@@ -618,6 +618,9 @@ func readFloat(p *parser, s *schema.Schema, c0 byte, bits int) (float64, error) 
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, errorf("bad number %s: %v", num, err)
 	}
+	if f == 0 {
+		f = 0 // -0.0 reads as 0.0: Kafka parses through BigDecimal, which has no negative zero
+	}
 	return f, nil
 }
 

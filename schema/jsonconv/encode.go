@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -472,7 +473,12 @@ const hexUpper = "0123456789ABCDEF"
 // appendString writes s as a JSON string the way Jackson does: raw UTF-8,
 // only '"', '\\' and control characters escaped (\b \t \n \f \r or \u00XX).
 // Invalid UTF-8 is replaced by U+FFFD.
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return appendStringEsc(b, s, true) }
+
+// appendStringEsc is appendString; supp writes characters beyond the Basic
+// Multilingual Plane as escaped UTF-16 surrogate pairs (\uD83D\uDE00), as
+// Jackson's UTF-8 generator does, so JsonConverter's bytes match Kafka's.
+func appendStringEsc(b []byte, s string, supp bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -487,6 +493,15 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, s[start:i]...)
 				b = append(b, "\uFFFD"...)
 				i++
+				start = i
+				continue
+			}
+			if supp && r > 0xFFFF {
+				r1, r2 := utf16.EncodeRune(r)
+				b = append(b, s[start:i]...)
+				b = append(b, '\\', 'u', hexUpper[r1>>12], hexUpper[r1>>8&0xF], hexUpper[r1>>4&0xF], hexUpper[r1&0xF],
+					'\\', 'u', hexUpper[r2>>12], hexUpper[r2>>8&0xF], hexUpper[r2>>4&0xF], hexUpper[r2&0xF])
+				i += size
 				start = i
 				continue
 			}

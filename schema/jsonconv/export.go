@@ -5,5 +5,7 @@ package jsonconv
 // those types; NaN and infinities become quoted strings.
 func AppendJavaDouble(b []byte, f float64, bits int) []byte { return appendJavaDouble(b, f, bits) }
 
-// AppendString appends s as a JSON string escaped as Jackson escapes it.
-func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+// AppendString appends s as a JSON string escaped as Jackson escapes it,
+// characters beyond the Basic Multilingual Plane written as UTF-8 (the
+// other converters' writers; JsonConverter escapes them, see appendStringEsc).
+func AppendString(b []byte, s string) []byte { return appendStringEsc(b, s, false) }

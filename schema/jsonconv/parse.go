@@ -422,6 +422,9 @@ func (p *parser) any() (any, error) {
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return nil, fmt.Errorf("%w: number %s: %v", errSyntax, num, err)
 		}
+		if f == 0 {
+			f = 0 // -0.0 reads as 0.0: Kafka parses through BigDecimal, which has no negative zero
+		}
 		return f, nil
 	}
 }
