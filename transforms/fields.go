@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -309,7 +310,7 @@ func newSetSchemaMetadata(v *config.Values, s side) (transformer, error) {
 func (t *setSchemaMetadata) apply(r schema.Record) (schema.Record, bool, error) {
 	sc, val := t.side.get(&r)
 	if sc == nil {
-		return r, false, fmt.Errorf("Schema required for [updating schema metadata] (%s)", t.side)
+		return r, false, errors.New("Schema required for [updating schema metadata]")
 	}
 	ns, _ := t.schemas.getOrBuild(sc, func() (*schema.Schema, error) {
 		c := *sc

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tributary-cdc/tributary/connector/config"
 	"github.com/tributary-cdc/tributary/schema"
@@ -93,7 +94,7 @@ func (f *flatten) flatMap(m map[string]any, prefix string, out map[string]any) e
 				return err
 			}
 		case schema.TypeStruct:
-			return fmt.Errorf("Flatten transformation does not support %T for record without schemas (for field %s).", v, name)
+			return fmt.Errorf("Flatten transformation does not support class %s for record without schemas (for field %s).", javaClass(v), name)
 		default:
 			out[name] = v
 		}
@@ -126,7 +127,7 @@ func (f *flatten) flatSchema(s *schema.Schema, prefix string, out *[]schema.Fiel
 				return err
 			}
 		default:
-			return fmt.Errorf("Flatten transformation does not support %s for record with schemas (for field %s).", fld.Schema.Type, name)
+			return fmt.Errorf("Flatten transformation does not support %s for record with schemas (for field %s).", strings.ToUpper(fld.Schema.Type.String()), name)
 		}
 	}
 	return nil

@@ -132,7 +132,7 @@ func (m *maskField) mask(v any) (any, error) {
 	case map[any]any:
 		return map[any]any{}, nil
 	}
-	return nil, fmt.Errorf("Cannot mask value of type: %T", v)
+	return nil, fmt.Errorf("Cannot mask value of type: class %s", javaClass(v))
 }
 
 func maskReplacement(v any, rep string) (any, error) {
@@ -180,5 +180,5 @@ func maskReplacement(v any, rep string) (any, error) {
 		}
 		return d, nil
 	}
-	return nil, fmt.Errorf("Cannot mask value of type %T with custom replacement.", v)
+	return nil, fmt.Errorf("Cannot mask value of type class %s with custom replacement.", javaClass(v))
 }

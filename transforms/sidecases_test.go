@@ -94,7 +94,7 @@ func TestFlatten(t *testing.T) {
 			in:   map[string]any{"a": map[string]any{"b": []any{int64(1)}}},
 			want: map[string]any{"a.b": []any{int64(1)}}},
 		{name: "map with schema is not supported", smt: "Flatten",
-			inS: mapField, in: mkStruct(mapField, map[any]any{"k": "v"}), wantErr: "Flatten transformation does not support map"},
+			inS: mapField, in: mkStruct(mapField, map[any]any{"k": "v"}), wantErr: "Flatten transformation does not support MAP"},
 		{name: "colliding names are an error", smt: "Flatten",
 			inS: dup, in: mkStruct(dup, int32(1), mkStruct(dup.Fields[1].Schema, int32(2))), wantErr: `duplicate field name "a.b"`},
 		{name: "not a map", smt: "Flatten", in: "x", wantErr: "only Map objects supported"},
@@ -121,9 +121,9 @@ func TestMaskField(t *testing.T) {
 		{name: "non-numeric replacement for a number", smt: "MaskField", conf: []string{"fields", "n", "replacement", "abc"},
 			in: map[string]any{"n": int64(9)}, wantErr: "field n: Unable to convert abc"},
 		{name: "replacement for a boolean", smt: "MaskField", conf: []string{"fields", "bool", "replacement", "x"},
-			inS: s, in: mkStruct(s, "", int32(0), decimal.Zero, testTime, true, "", nil), wantErr: "field bool: Cannot mask value of type bool with custom replacement"},
+			inS: s, in: mkStruct(s, "", int32(0), decimal.Zero, testTime, true, "", nil), wantErr: "field bool: Cannot mask value of type class java.lang.Boolean with custom replacement"},
 		{name: "bytes cannot be masked", smt: "MaskField", conf: []string{"fields", "b"},
-			inS: bs, in: mkStruct(bs, []byte{1}), wantErr: "field b: Cannot mask value of type: []uint8"},
+			inS: bs, in: mkStruct(bs, []byte{1}), wantErr: "field b: Cannot mask value of type: class [B"},
 	})
 }
 

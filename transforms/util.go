@@ -463,3 +463,40 @@ func newStruct(s *schema.Schema) (*schema.Struct, []any) {
 	vals := make([]any, n)
 	return &schema.Struct{Schema: s, Values: vals}, vals
 }
+
+// javaClass names the Java class Connect holds for a Go value of a
+// Connect type, for error messages worded as Kafka's ("class
+// org.apache.kafka.connect.data.Struct").
+func javaClass(v any) string {
+	switch v.(type) {
+	case *schema.Struct:
+		return "org.apache.kafka.connect.data.Struct"
+	case map[string]any, map[any]any:
+		return "java.util.HashMap"
+	case []any:
+		return "java.util.ArrayList"
+	case string:
+		return "java.lang.String"
+	case bool:
+		return "java.lang.Boolean"
+	case int8:
+		return "java.lang.Byte"
+	case int16:
+		return "java.lang.Short"
+	case int32:
+		return "java.lang.Integer"
+	case int64:
+		return "java.lang.Long"
+	case float32:
+		return "java.lang.Float"
+	case float64:
+		return "java.lang.Double"
+	case []byte:
+		return "[B"
+	case decimal.Decimal:
+		return "java.math.BigDecimal"
+	case time.Time:
+		return "java.util.Date"
+	}
+	return fmt.Sprintf("%T", v)
+}
