@@ -303,8 +303,8 @@ func routeByField(r *schema.Record, row *schema.Struct, field string) {
 	}
 }
 
-// row builds the output value: the row's values, the add.fields values and,
-// in rewrite modes, __deleted.
+// row builds the output value: the row's values, in rewrite modes
+// (deleted != "") __deleted, then the add.fields values.
 func (p *enrsPlan) row(row, env *schema.Struct, deleted string) *schema.Struct {
 	n := len(row.Schema.Fields)
 	if len(p.out.Fields) == n && len(row.Values) == n {
@@ -312,11 +312,12 @@ func (p *enrsPlan) row(row, env *schema.Struct, deleted string) *schema.Struct {
 	}
 	out, vals := newStruct(p.out)
 	copy(vals, row.Values)
+	if deleted != "" {
+		vals[n] = deleted
+		n++
+	}
 	for i, f := range p.fields {
 		vals[n+i] = f.value(env)
-	}
-	if deleted != "" {
-		vals[len(vals)-1] = deleted
 	}
 	return out
 }
@@ -336,11 +337,11 @@ func (t *extractNewRecordState) plan(env, row *schema.Schema) (*enrsPlan, error)
 	return t.plans.getOrBuild(planKey{env: env, row: row}, func() (*enrsPlan, error) {
 		p := &enrsPlan{fields: resolveRefs(env, t.fields)}
 		fields := fieldsOf(row)
+		if t.rewrite { // before the add.fields, as Debezium 3.6 orders them
+			fields = append(fields, schema.Field{Name: deletedField, Schema: schema.OptionalString})
+		}
 		for _, f := range p.fields {
 			fields = append(fields, schema.Field{Name: f.out, Schema: f.schema})
-		}
-		if t.rewrite {
-			fields = append(fields, schema.Field{Name: deletedField, Schema: schema.OptionalString})
 		}
 		out, err := deriveStruct(row, false, fields)
 		if err != nil {
