@@ -53,8 +53,13 @@ import (
 //     error); an unknown log level is Connect's 404 and Tributary's 400;
 //     stop and restart of a missing connector are Connect 4.4 standalone's
 //     500 ("No connector `n` configured", a NullPointerException) and
-//     Tributary's 404 "Connector n not found". The error body's shape is
-//     compared, not the message.
+//     Tributary's 404 "Connector n not found"; a create with a bad
+//     errors.tolerance is Connect's 500 (a NullPointerException in its
+//     validation) and Tributary's 400 naming the key; validating with an
+//     unknown plugin is Connect's 500 (a wrapped BadRequestException) and
+//     Tributary's 400. The error body's shape is compared, not the message;
+//   - an unknown connector.class: the list of available connectors that
+//     ends the message is each worker's own.
 
 // restSide is one worker under comparison.
 type restSide struct {
@@ -471,6 +476,44 @@ func TestRESTAgainstConnect(t *testing.T) {
 	for _, p := range []string{"", "/config", "/status", "/tasks", "/tasks/0/status"} {
 		c.call(http.MethodGet, "/connectors/"+name+p, nil, nil)
 	}
+	c.call(http.MethodGet, "/connectors/"+name+"/tasks/x/status", nil, nil)
+	c.call(http.MethodGet, "/connectors/"+name+"/topics", nil, nil)
+
+	// Config updates: the same config (200), a changed key, a removed key.
+	c.call(http.MethodPut, "/connectors/"+name+"/config", func(s *restSide) any { return cfg(s) }, nil)
+	c.waitState(name, "RUNNING")
+	c.call(http.MethodPatch, "/connectors/"+name+"/config", func(*restSide) any { return map[string]any{"max.batch.size": "1024"} }, nil)
+	c.waitState(name, "RUNNING")
+	c.call(http.MethodPatch, "/connectors/"+name+"/config", func(*restSide) any { return map[string]any{"max.batch.size": nil} }, nil)
+	c.waitState(name, "RUNNING")
+	c.call(http.MethodGet, "/connectors/"+name+"/config", nil, nil)
+
+	// Creates that fail: an unknown class, a bad Kafka-level value, no
+	// name, a config with a different name.
+	c.call(http.MethodPost, "/connectors", func(s *restSide) any {
+		return map[string]any{"name": "other", "config": map[string]string{"connector.class": "com.example.Nope"}}
+	}, func(v any) any { // each worker's own plugins
+		m, _ := v.(map[string]any)
+		if msg, ok := m["message"].(string); ok {
+			if i := strings.Index(msg, "available connectors are: "); i >= 0 {
+				m["message"] = msg[:i] + "<plugins>"
+			}
+		}
+		return m
+	})
+	ea, eb := c.both(http.MethodPost, "/connectors", func(s *restSide) any {
+		m := cfg(s)
+		m["name"], m["errors.tolerance"] = "other", "bogus"
+		return map[string]any{"name": "other", "config": m}
+	})
+	c.deliberate("POST /connectors with errors.tolerance=bogus", ea, eb, http.StatusInternalServerError, http.StatusBadRequest)
+	c.call(http.MethodPost, "/connectors", func(s *restSide) any { return map[string]any{"config": cfg(s)} }, nil)
+	c.call(http.MethodPost, "/connectors", func(s *restSide) any { return map[string]any{"name": "other", "config": cfg(s)} }, nil)
+	ea, eb = c.both(http.MethodPut, "/connector-plugins/com.example.Nope/config/validate", func(*restSide) any {
+		return map[string]string{"connector.class": "com.example.Nope"}
+	})
+	c.deliberate("validate of an unknown plugin", ea, eb, http.StatusInternalServerError, http.StatusBadRequest)
+	c.call(http.MethodGet, "/connector-plugins/com.example.Nope/config", nil, nil)
 
 	// Pause and resume.
 	c.call(http.MethodPut, "/connectors/"+name+"/pause", nil, nil)

@@ -508,14 +508,16 @@ func (s *Server) createConnector(w http.ResponseWriter, r *http.Request) error {
 	if err := refuseHidden(cfg); err != nil {
 		return err
 	}
+	// As Connect: a config naming another connector is refused first,
+	// also when the request has no name.
+	if n, ok := cfg["name"]; ok && n != name {
+		return badRequest("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
+	}
 	if name == "" {
 		return badRequest("Connector name must not be empty: the request needs a \"name\"")
 	}
 	if err := checkName(name); err != nil {
 		return err
-	}
-	if n, ok := cfg["name"]; ok && n != name {
-		return badRequest("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name)
 	}
 	cfg["name"] = name
 	initial := strings.ToUpper(strings.TrimSpace(req.InitialState))
@@ -564,7 +566,8 @@ func (s *Server) checkConfig(ctx context.Context, cfg map[string]string) (*confi
 	infos, def, typ, err := s.validateConfig(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, ErrPluginNotFound) {
-			return nil, "", config.Errors{{Key: "connector.class", Message: fmt.Sprintf("Invalid value %s for configuration connector.class: %v", class, err)}}
+			return nil, "", badRequest("Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
+				class, s.pluginDescs())
 		}
 		return nil, "", err
 	}
@@ -578,6 +581,21 @@ func (s *Server) checkConfig(ctx context.Context, cfg map[string]string) (*confi
 		return def, typ, errs
 	}
 	return def, typ, nil
+}
+
+// pluginDescs lists the connector plugins as Connect's error for an
+// unknown connector.class does (its PluginDesc.toString, location
+// "builtin": every plugin is compiled in).
+func (s *Server) pluginDescs() string {
+	if s.opts.Registry == nil {
+		return ""
+	}
+	var out []string
+	for _, p := range s.opts.Registry.Plugins() {
+		out = append(out, fmt.Sprintf("PluginDesc{klass=class %s, name='%s', version='%s', encodedVersion=%s, type=%s, typeName='%s', location='builtin'}",
+			p.Class(), p.Class(), p.Version(), p.Version(), p.Type(), p.Type()))
+	}
+	return strings.Join(out, ", ")
 }
 
 func (s *Server) getConnector(w http.ResponseWriter, r *http.Request) error {
@@ -1165,7 +1183,7 @@ func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) error {
 			if e, ok := s.otherPlugin(r.PathValue("plugin")); ok {
 				return writeJSON(w, http.StatusOK, e.Def().KeyInfos())
 			}
-			return &Error{Code: http.StatusNotFound, Message: err.Error()}
+			return &Error{Code: http.StatusNotFound, Message: "Unknown plugin " + r.PathValue("plugin") + "."}
 		}
 		return writeJSON(w, http.StatusOK, p.Config().KeyInfos())
 	}
@@ -1174,7 +1192,7 @@ func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) error {
 	def, typ, err := s.h.ConfigDef(ctx, r.PathValue("plugin"))
 	if err != nil {
 		if errors.Is(err, ErrPluginNotFound) {
-			return &Error{Code: http.StatusNotFound, Message: err.Error()}
+			return &Error{Code: http.StatusNotFound, Message: "Unknown plugin " + r.PathValue("plugin") + "."}
 		}
 		return err
 	}
