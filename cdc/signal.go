@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -426,4 +427,41 @@ func LoadIncrementalState(m map[string]any) (*IncrementalState, error) {
 	}
 	s.CorrelationID, _ = m[OffIncrementalCorrelation].(string)
 	return s, nil
+}
+
+// NewChunkID returns a random UUID (version 4) naming one incremental
+// snapshot window: its watermark rows' ids are <id>-open and <id>-close.
+func NewChunkID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// WindowMetadata is the data column of a watermark row, as Debezium's
+// SignalMetadata writes it (a space after ':' and ',').
+func WindowMetadata(opened, closed time.Time, correlationID, collection string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	add := func(k, v string) {
+		if b.Len() > 1 {
+			b.WriteString(", ")
+		}
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(v)
+		b.Write(kb)
+		b.WriteString(": ")
+		b.Write(vb)
+	}
+	add("openWindowTimestamp", opened.Format(time.RFC3339Nano))
+	if !closed.IsZero() {
+		add("closeWindowTimestamp", closed.Format(time.RFC3339Nano))
+	}
+	if correlationID != "" {
+		add("correlationId", correlationID)
+	}
+	add("dataCollectionId", collection)
+	b.WriteByte('}')
+	return b.String()
 }

@@ -2,9 +2,7 @@ package mysql
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -441,14 +439,6 @@ func (inc *incremental) nextCollection(reason string) {
 	inc.publish()
 }
 
-func newChunkID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // readChunk runs one window over the current table.
 func (inc *incremental) readChunk(ctx context.Context) error {
 	inc.mu.Lock()
@@ -458,7 +448,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	}
 	coll := inc.state.Collections[0]
 	lastKey, maxKey := inc.state.LastKey, inc.state.MaxKey
-	id := newChunkID()
+	id := cdc.NewChunkID()
 	inc.chunkID, inc.winTable, inc.open = id, coll.ID, false
 	inc.seen, inc.chunk = map[string]struct{}{}, nil
 	closed := make(chan struct{})
@@ -473,7 +463,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	}
 
 	openedAt := time.Now().UTC()
-	meta := windowMetadata(openedAt, time.Time{}, coll.CorrelationID, coll.ID)
+	meta := cdc.WindowMetadata(openedAt, time.Time{}, coll.CorrelationID, coll.ID)
 	if err := inc.watermark(ctx, id+"-open", cdc.SignalWindowOpen, meta); err != nil {
 		abort()
 		return err
@@ -498,7 +488,7 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	}
 	haveRows := len(inc.chunk) > 0
 	inc.mu.Unlock()
-	closeMeta := windowMetadata(openedAt, time.Now().UTC(), coll.CorrelationID, coll.ID)
+	closeMeta := cdc.WindowMetadata(openedAt, time.Now().UTC(), coll.CorrelationID, coll.ID)
 	if err := inc.watermark(ctx, id+"-close", cdc.SignalWindowClose, closeMeta); err != nil {
 		abort()
 		return err
@@ -513,33 +503,6 @@ func (inc *incremental) readChunk(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// windowMetadata is the data column of a watermark row, as Debezium's
-// SignalMetadata writes it (a space after ':' and ',').
-func windowMetadata(opened, closed time.Time, correlationID, collection string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	add := func(k, v string) {
-		if b.Len() > 1 {
-			b.WriteString(", ")
-		}
-		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(v)
-		b.Write(kb)
-		b.WriteString(": ")
-		b.Write(vb)
-	}
-	add("openWindowTimestamp", opened.Format(time.RFC3339Nano))
-	if !closed.IsZero() {
-		add("closeWindowTimestamp", closed.Format(time.RFC3339Nano))
-	}
-	if correlationID != "" {
-		add("correlationId", correlationID)
-	}
-	add("dataCollectionId", collection)
-	b.WriteByte('}')
-	return b.String()
 }
 
 // watermark inserts a row into the signal table.

@@ -186,6 +186,7 @@ func configDef() *config.Def {
 	str(keyStreamingMode, "auto", config.Low, "Stream large in-progress transactions from the server (pgoutput streaming, PostgreSQL 14+) and spool them to local disk until commit: auto (when supported), on, off.", oneOf(keyStreamingMode, streamingModes...))
 	str(keySpillDir, "", config.Low, "Directory for spooled in-progress transactions (default: the system temp dir).", nil)
 	cdc.DefineColumnKeys(d)
+	cdc.DefineSignalKeys(d)
 	d.PassThrough(cdc.ColumnRulePrefixes...)
 	return d
 }
@@ -234,6 +235,7 @@ type settings struct {
 	streaming                             string
 	spillDir                              string
 	columns                               *cdc.ColumnRules
+	signals                               *cdc.SignalConfig
 
 	boxPrefix, boxDB any // source.name and source.db, boxed once
 }
@@ -266,6 +268,9 @@ func validate(v *config.Values) config.Errors {
 	}
 	if _, cerrs := cdc.ParseColumnRules(v.Raw()); len(cerrs) > 0 {
 		errs = append(errs, cerrs...)
+	}
+	if _, serrs := cdc.ParseSignalConfig(v, v.String(keyTopicPrefix), 2); len(serrs) > 0 {
+		errs = append(errs, serrs...)
 	}
 	if v.String(keyTopicPrefix) != "" && !topicPrefixRe.MatchString(v.String(keyTopicPrefix)) {
 		errs = append(errs, config.KeyError{Key: keyTopicPrefix, Message: "topic.prefix may contain only letters, digits, '.', '_' and '-'"})
@@ -327,6 +332,11 @@ func settingsFrom(v *config.Values) (*settings, error) {
 	if s.columns, err = parseColumnRules(v.Raw()); err != nil {
 		return nil, err
 	}
+	sc, serrs := cdc.ParseSignalConfig(v, s.prefix, 2)
+	if len(serrs) > 0 {
+		return nil, serrs
+	}
+	s.signals = sc
 	s.heartbeatTopic = v.String(keyHeartbeatPrefix) + "." + s.prefix
 	s.boxPrefix, s.boxDB = s.prefix, s.dbname
 	if s.snapshotMode == "schema_only" {
@@ -345,6 +355,11 @@ func settingsFrom(v *config.Values) (*settings, error) {
 		s.retryMax = time.Second
 	}
 	return s, nil
+}
+
+// isSignalTable reports whether schema.name is signal.data.collection.
+func (s *settings) isSignalTable(schema, name string) bool {
+	return s.signals != nil && s.signals.DataCollection != "" && s.signals.DataCollection == schema+"."+name
 }
 
 // partition is the source partition every record of the connector carries.

@@ -152,7 +152,9 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg
 			rows.Close()
 			return err
 		}
-		if s.filters.table(sch, tbl) {
+		// Debezium requires the signal table in the publication: its
+		// inserts (signals and window watermarks) are read from the stream.
+		if s.filters.table(sch, tbl) || s.isSignalTable(sch, tbl) {
 			tables = append(tables, pgx.Identifier{sch, tbl}.Sanitize())
 		}
 	}
