@@ -46,6 +46,7 @@ type streamer struct {
 	stream    bool
 	received  atomic.Uint64 // metrics/tests: messages decoded
 	spilledTx atomic.Int64  // streamed in-progress transactions spooled to disk
+	inc       *incremental  // nil without signals configured
 
 	// decoder state: owned by the decoder goroutine.
 	cat     *pgx.Conn
@@ -361,7 +362,7 @@ func (st *streamer) heartbeat(ctx context.Context) error {
 	pos := position{proc: st.proc, commit: st.lastCmt, lsn: st.proc, tsUsec: time.Now().UnixMicro()}
 	now := time.Now()
 	st.lastHB = now
-	if err := st.q.push(ctx, heartbeatRecord(st.s, st.part, pos.offset("HEARTBEAT"), now)); err != nil {
+	if err := st.q.push(ctx, heartbeatRecord(st.s, st.part, st.inc.decorate(pos.offset("HEARTBEAT")), now)); err != nil {
 		return err
 	}
 	st.pushed = pos
@@ -573,7 +574,7 @@ func (st *streamer) commit(ctx context.Context, commitLSN, end pglogrepl.LSN, ts
 			counts = append(counts, cdc.CollectionCount{Collection: c, Count: st.tx.perColl[c]})
 		}
 		k, v := cdc.TransactionEnd(fmt.Sprintf("%d:%d", st.tx.xid, uint64(end)), ts, counts)
-		if err := st.q.push(ctx, txRecord(st.s, k, v, st.part, pos.offset("COMMIT"), time.Now())); err != nil {
+		if err := st.q.push(ctx, txRecord(st.s, k, v, st.part, st.inc.decorate(pos.offset("COMMIT")), time.Now())); err != nil {
 			return err
 		}
 		st.pushed = pos
@@ -664,7 +665,7 @@ func (st *streamer) push(ctx context.Context, pos position, msgType string, recs
 		k, v := cdc.TransactionBegin(st.tx.id, st.tx.ts)
 		p := pos
 		p.eventsAt--
-		if err := st.emit(ctx, txRecord(st.s, k, v, st.part, p.offset("BEGIN"), time.Now()), p); err != nil {
+		if err := st.emit(ctx, txRecord(st.s, k, v, st.part, st.inc.decorate(p.offset("BEGIN")), time.Now()), p); err != nil {
 			return err
 		}
 	}
@@ -673,7 +674,7 @@ func (st *streamer) push(ctx context.Context, pos position, msgType string, recs
 		if i < len(recs)-1 {
 			p.eventsAt--
 		}
-		recs[i].SourceOffset = st.offset(p, msgType)
+		recs[i].SourceOffset = st.inc.decorate(st.offset(p, msgType))
 		if err := st.emit(ctx, recs[i], p); err != nil {
 			return err
 		}
@@ -715,6 +716,11 @@ func (st *streamer) rowChange(ctx context.Context, lsn pglogrepl.LSN, rc *rowCha
 		return err
 	}
 	pos, emit := st.change(lsn)
+	if emit && st.inc != nil && rc.typ == 'I' && st.s.isSignalTable(t.def.schema, t.def.name) {
+		if err := st.signalRow(ctx, t, lsn, pos, rc.new); err != nil {
+			return err
+		}
+	}
 	if !captured || !emit {
 		return nil
 	}
@@ -740,6 +746,7 @@ func (st *streamer) insert(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	if err != nil {
 		return err
 	}
+	st.inc.observe(t.id, key)
 	now := time.Now()
 	env := envelope(t.envelope, opCreate, nil, after, st.source(t, lsn), st.txBlock(t, lsn), now)
 	return st.push(ctx, pos, "INSERT", dataRecord(t, key, env, st.part, nil, now))
@@ -768,12 +775,14 @@ func (st *streamer) update(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	if err != nil {
 		return err
 	}
+	st.inc.observe(t.id, key)
 	now := time.Now()
 	if oldGet != nil && t.keySchema != nil {
 		oldKey, err := t.key(oldGet, before)
 		if err != nil {
 			return err
 		}
+		st.inc.observe(t.id, oldKey)
 		if !equalKeys(oldKey, key) {
 			return st.keyChange(ctx, t, lsn, pos, before, after, oldKey, key, now)
 		}
@@ -822,6 +831,7 @@ func (st *streamer) delete(ctx context.Context, t *table, lsn pglogrepl.LSN, pos
 	if err != nil {
 		return err
 	}
+	st.inc.observe(t.id, key)
 	now := time.Now()
 	recs := []schema.Record{dataRecord(t, key, envelope(t.envelope, opDelete, before, nil, st.source(t, lsn), st.txBlock(t, lsn), now), st.part, nil, now)}
 	// As Debezium 3.6.1: every delete gets its tombstone, with a null key
@@ -852,4 +862,46 @@ func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, m *pglogrep
 			Timestamp: now, SourcePartition: st.part})
 	}
 	return st.push(ctx, pos, "TRUNCATE", recs...)
+}
+
+// signalRow handles an insert into the signal table: a watermark of the
+// running incremental snapshot (at a close, the chunk's remaining rows are
+// queued here, in stream order) or a signal for the snapshot loop.
+func (st *streamer) signalRow(ctx context.Context, t *table, lsn pglogrepl.LSN, pos position, cols []tupleCol) error {
+	if len(cols) < 3 {
+		st.log.Warn("signal table row has fewer than 3 columns (id, type, data); skipped", "table", t.id)
+		return nil
+	}
+	str := func(c tupleCol) string {
+		if c.kind != kindText {
+			return ""
+		}
+		return string(c.data)
+	}
+	sig := cdc.Signal{ID: str(cols[0]), Type: str(cols[1]), Data: str(cols[2]), Channel: cdc.ChannelSource}
+	if sig.Type != cdc.SignalWindowOpen && sig.Type != cdc.SignalWindowClose {
+		if st.s.signals.Channels[cdc.ChannelSource] {
+			st.inc.handle(sig)
+		}
+		return nil
+	}
+	rows := st.inc.windowSignal(sig)
+	if rows == nil {
+		return nil
+	}
+	defer st.inc.windowDone()
+	now := time.Now()
+	for i, r := range rows {
+		st.inc.emitted(r)
+		p := pos
+		if i < len(rows)-1 {
+			p.eventsAt--
+		}
+		src := sourceBlock(st.s, r.tbl, cdc.SnapshotIncremental, now, 0, lsn, sequence(st.lastEnd, lsn))
+		env := envelope(r.tbl.envelope, opRead, nil, r.value, src, nil, now)
+		if err := st.emit(ctx, dataRecord(r.tbl, r.key, env, st.part, st.inc.decorate(st.offset(p, "INSERT")), now), p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

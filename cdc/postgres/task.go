@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ type Task struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	st     *streamer
+	inc    *incremental // nil without signals configured
 }
 
 // NewTask returns an unstarted task.
@@ -91,6 +93,23 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 		rels: map[uint32]*table{}, cat: cat}
 	st.stream = st.protoV2 && s.streaming != "off"
 	t.st = st
+	if sc := s.signals; sc.DataCollection != "" || sc.Channels[cdc.ChannelKafka] || sc.Channels[cdc.ChannelFile] {
+		t.inc = newIncremental(s, t.log, b, types)
+		st.inc = t.inc
+		t.checkSignalTable(ctx, cat)
+	}
+	if stored != nil {
+		is, err := cdc.LoadIncrementalState(stored)
+		switch {
+		case err != nil:
+			cat.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("stored offset: %w", err)
+		case is.Running() && t.inc != nil:
+			t.inc.load(is)
+		case is.Running():
+			t.log.Warn("the committed offset holds an unfinished incremental snapshot, but no signals are configured: it is dropped", "collections", is.CollectionsJSON())
+		}
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
@@ -99,6 +118,9 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 	if s.heartbeat > 0 && s.heartbeatQuery != "" {
 		wg.Add(1)
 		go func() { defer wg.Done(); t.actionQuery(runCtx) }()
+	}
+	if t.inc != nil {
+		t.startSignals(runCtx, &wg)
 	}
 	go func() {
 		defer close(t.done)
@@ -110,6 +132,55 @@ func (t *Task) Start(ctx context.Context, cfg map[string]string, tc connector.Ta
 		}
 	}()
 	return nil
+}
+
+// checkSignalTable warns when the signal table is missing, lacks the id,
+// type and data columns or is not in the publication (its rows are read
+// from the stream).
+func (t *Task) checkSignalTable(ctx context.Context, cat *pgx.Conn) {
+	sc := t.s.signals
+	if sc.DataCollection == "" {
+		return
+	}
+	sch, name, _ := strings.Cut(sc.DataCollection, ".")
+	var cols int
+	var published bool
+	err := cat.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, sch, name, t.s.publication).Scan(&cols, &published)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		t.log.Warn("the signal table does not exist: signals in it and incremental snapshots (which write their watermarks into it) wait until it is created and in the publication",
+			"signal.data.collection", sc.DataCollection)
+	case err != nil:
+		t.log.Warn("cannot look up the signal table", "signal.data.collection", sc.DataCollection, "err", err)
+	case cols < 3:
+		t.log.Warn("the signal table needs the columns id, type and data (strings)", "signal.data.collection", sc.DataCollection, "columns", cols)
+	case !published:
+		t.log.Warn("the signal table is not in the publication: signals in it and window watermarks are not seen (add it, or use publication.autocreate.mode=filtered or all_tables)",
+			"signal.data.collection", sc.DataCollection, "publication", t.s.publication)
+	}
+}
+
+// startSignals starts the incremental snapshot loop and the Kafka and file
+// signal channels; they end with ctx.
+func (t *Task) startSignals(ctx context.Context, wg *sync.WaitGroup) {
+	s := t.s.signals
+	wg.Add(1)
+	go func() { defer wg.Done(); t.inc.run(ctx) }()
+	if s.Channels[cdc.ChannelKafka] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := cdc.RunKafkaSignals(ctx, s, t.s.prefix, t.log, t.inc.handle); err != nil {
+				t.log.Error("kafka signal channel stopped", "err", err)
+			}
+		}()
+	}
+	if s.Channels[cdc.ChannelFile] {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = cdc.RunFileSignals(ctx, s, t.log, t.inc.handle) }()
+	}
 }
 
 // plan is what a start does, decided from snapshot.mode, the stored offset
