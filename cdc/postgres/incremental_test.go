@@ -48,6 +48,19 @@ func incRunning(h *sim) bool {
 	return inc.state.Running() || len(inc.requests) > 0
 }
 
+// hotKey is the running snapshot's last key (nil: none).
+func hotKey(h *sim) []any {
+	h.mu.Lock()
+	task := h.task
+	h.mu.Unlock()
+	if task == nil || task.inc == nil {
+		return nil
+	}
+	task.inc.mu.Lock()
+	defer task.inc.mu.Unlock()
+	return task.inc.state.LastKey
+}
+
 // incWriter inserts, updates and deletes rows of a and b until stopped.
 type incWriter struct {
 	stop  chan struct{}
@@ -58,7 +71,10 @@ type incWriter struct {
 	fails atomic.Int64
 }
 
-func startIncWriter(t *testing.T, db *harness.Database, na, nb int) *incWriter {
+// startIncWriter starts the writer; half of its statements hit the rows
+// just after the snapshot's last key (the next chunk, read inside the
+// window), so a run without deduplication fails the replay check.
+func startIncWriter(t *testing.T, db *harness.Database, h *sim, na, nb int) *incWriter {
 	c := pgConn(t, db)
 	w := &incWriter{stop: make(chan struct{}), done: make(chan struct{}), na: na, nb: nb}
 	go func() {
@@ -73,21 +89,29 @@ func startIncWriter(t *testing.T, db *harness.Database, na, nb int) *incWriter {
 			}
 			var q string
 			var args []any
+			ia, ib := 1+r.Intn(na), r.Intn(nb)
+			if last := hotKey(h); last != nil && r.Intn(2) == 0 {
+				if len(last) == 1 {
+					ia = int(last[0].(int32)) + 1 + r.Intn(40)
+				} else {
+					ib = int(last[0].(int32))*10 + r.Intn(50)
+				}
+			}
 			switch r.Intn(6) {
 			case 0:
 				q, args = "INSERT INTO a VALUES ($1, 'ins') ON CONFLICT (id) DO UPDATE SET v = 'reins'", []any{1 + r.Intn(na+na/4)}
 			case 1:
-				q, args = "UPDATE a SET v = v || 'u' WHERE id = $1", []any{1 + r.Intn(na)}
+				q, args = "UPDATE a SET v = v || 'u' WHERE id = $1", []any{ia}
 			case 2:
-				q, args = "DELETE FROM a WHERE id = $1", []any{1 + r.Intn(na)}
+				q, args = "DELETE FROM a WHERE id = $1", []any{ia}
 			case 3:
 				i := r.Intn(nb + nb/4)
 				q, args = "INSERT INTO b VALUES ($1, $2, $3) ON CONFLICT (k1, k2) DO UPDATE SET v = b.v + 1000", []any{i / 10, fmt.Sprintf("x%d", i%10), -i}
 			case 4:
-				i := r.Intn(nb)
+				i := ib
 				q, args = "UPDATE b SET v = v + 1 WHERE k1 = $1 AND k2 = $2", []any{i / 10, fmt.Sprintf("x%d", i%10)}
 			default:
-				i := r.Intn(nb)
+				i := ib
 				q, args = "DELETE FROM b WHERE k1 = $1 AND k2 = $2", []any{i / 10, fmt.Sprintf("x%d", i%10)}
 			}
 			if _, err := c.Exec(ctx, q, args...); err != nil {
@@ -238,7 +262,7 @@ func TestIncrementalSnapshotSignalTable(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND tablename = 'dbz_signal')", cfg["publication.name"]).Scan(&published); err != nil || !published {
 		t.Fatalf("the signal table is not in the filtered publication (%v)", err)
 	}
-	w := startIncWriter(t, db, na, nb)
+	w := startIncWriter(t, db, h, na, nb)
 	signal(t, c, "sig-1", "execute-snapshot", `{"data-collections": ["public\\.(a|b)"], "type": "incremental"}`)
 	start := time.Now()
 	h.pollUntil(ctx, 3*time.Minute, func() bool { return time.Since(start) > 2*time.Second && !incRunning(h) })
@@ -322,7 +346,7 @@ func TestIncrementalSnapshotRestart(t *testing.T) {
 	h := newSim(t, cfg)
 	h.start(ctx)
 	h.pollFor(ctx, time.Second)
-	w := startIncWriter(t, db, na, nb)
+	w := startIncWriter(t, db, h, na, nb)
 	signal(t, c, "sig-1", "execute-snapshot", `{"data-collections": ["public.a", "public.b"]}`)
 	var mu sync.Mutex
 	restarts := 0

@@ -92,7 +92,9 @@ func (h *sim) start(ctx context.Context) {
 		cancel()
 		h.t.Fatalf("start: %v", err)
 	}
+	h.mu.Lock()
 	h.task, h.cancel = task, cancel
+	h.mu.Unlock()
 }
 
 // kill cancels the task without Stop: an abrupt end.
