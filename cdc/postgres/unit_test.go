@@ -230,6 +230,13 @@ func TestConfigValidation(t *testing.T) {
 		{with("table.include.list", "a.("), "table.include.list", "regular expression"},
 		{with("unavailable.value.placeholder", "hex:zz"), "unavailable.value.placeholder", "hexadecimal"},
 		{with("topic.prefix", "a b"), "topic.prefix", "letters"},
+		{with("signal.data.collection", "dbz_signal"), "signal.data.collection", "2 dot-separated parts"},
+		{with("signal.data.collection", "db.public.dbz_signal"), "signal.data.collection", "2 dot-separated parts"},
+		{with("signal.enabled.channels", "source,jmx"), "signal.enabled.channels", "not supported"},
+		{with("signal.enabled.channels", "carrier-pigeon"), "signal.enabled.channels", "unknown signal channel"},
+		{with("signal.enabled.channels", "kafka"), "signal.kafka.bootstrap.servers", "required"},
+		{with("incremental.snapshot.watermarking.strategy", "insert_delete"), "incremental.snapshot.watermarking.strategy", "not supported"},
+		{with("incremental.snapshot.chunk.size", "0"), "incremental.snapshot.chunk.size", "at least"},
 	} {
 		_, err := parseSettings(c.cfg)
 		var errs config.Errors
@@ -250,6 +257,9 @@ func TestConfigValidation(t *testing.T) {
 	s, err := parseSettings(with("snapshot.mode", "schema_only", "skipped.operations", "none", "database.server.name", "legacy", "topic.prefix", "<delete>"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.signals == nil || s.signals.DataCollection != "" || !s.signals.Channels["source"] || s.signals.ChunkSize != 1024 {
+		t.Errorf("signal defaults: %+v", s.signals)
 	}
 	if s.snapshotMode != "no_data" || len(s.skip) != 0 || s.prefix != "legacy" {
 		t.Errorf("aliases: mode %s skip %v prefix %s", s.snapshotMode, s.skip, s.prefix)
