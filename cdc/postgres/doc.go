@@ -31,6 +31,15 @@
 // from lsn_proc and skips the already emitted events of a partially emitted
 // transaction; delivery is at least once.
 //
+// Signals and incremental snapshots. With signal.data.collection (or the
+// kafka or file channel) set, inserts into the signal table are read from
+// the stream as Debezium signals, and execute-snapshot runs an incremental
+// snapshot (incremental.go): a loop on its own connection writes an open
+// and a close watermark row around each primary-key ordered chunk, the
+// decoder drops chunk rows whose keys changed between the two in the
+// stream and queues the rest at the close as op r, and the progress rides
+// in every offset under Debezium's incremental_snapshot_* keys.
+//
 // Cancellation. Cancelling the context given to Start stops every goroutine
 // and closes all connections, leaving the slot where the last
 // acknowledgement put it. Stop does the same and then records the last
