@@ -288,7 +288,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing type", map[string]string{"transforms": "a"}, []string{`transforms.a.type: Missing required configuration "transforms.a.type"`}},
 		{"unknown class", one("com.example.Nope"), []string{"transforms.t.type: Invalid value com.example.Nope for configuration transforms.t.type: Class com.example.Nope could not be found."}},
 		{"missing required key", one(kafkaPkg + "Cast$Value"), []string{`transforms.t.spec: Missing required configuration "transforms.t.spec"`}},
-		{"bad cast spec", one(kafkaPkg+"Cast$Value", "spec", "a:decimal"), []string{"transforms.t.spec: Invalid value a:decimal for configuration transforms.t.spec: Invalid type found in casting spec: decimal"}},
+		{"bad cast spec", one(kafkaPkg+"Cast$Value", "spec", "a:decimal"), []string{"transforms.t.spec: Invalid value [a:decimal] for configuration transforms.t.spec: Invalid type found in casting spec: decimal"}},
 		{"cast to bytes", one(kafkaPkg+"Cast$Key", "spec", "bytes"), []string{"transforms.t.spec: ", "does not support casting to BYTES"}},
 		{"bad regex", one(kafkaPkg+"RegexRouter", "regex", "(?<=x)y", "replacement", "z"), []string{"transforms.t.regex: ", "not a valid regular expression"}},
 		{"bad group reference", one(kafkaPkg+"RegexRouter", "regex", "(x)", "replacement", "$2"), []string{"transforms.t.replacement: ", "No group 2"}},

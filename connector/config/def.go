@@ -173,7 +173,16 @@ func (d *Def) Parse(raw map[string]string) (*Values, error) {
 		}
 		if k.Validator != nil {
 			if err := k.Validator(val); err != nil {
-				errs = append(errs, KeyError{name, fmt.Sprintf("Invalid value %s for configuration %s: %v", redact(k, s), name, err)})
+				shown := redact(k, s)
+				if l, ok := val.([]string); ok && k.Type == List {
+					// the parsed list, as Kafka's ConfigDef shows it
+					items := make([]string, len(l))
+					for i, e := range l {
+						items[i] = RedactURL(e)
+					}
+					shown = "[" + strings.Join(items, ", ") + "]"
+				}
+				errs = append(errs, KeyError{name, fmt.Sprintf("Invalid value %s for configuration %s: %v", shown, name, err)})
 				continue
 			}
 		}

@@ -269,6 +269,57 @@ func allCases() []tcase {
 	router("key-field/create", m{"topic.regex": "(.*)customers_shard(.*)", "topic.replacement": "$1customers_all_shards", "key.field.name": "shard", "key.field.regex": "(.*)customers_shard(.*)", "key.field.replacement": "$2"}, withSchemas, str(keySchema), str(debezium("c", "null", row)))
 	router("default/plain", rcfg, noSchemas, str(keyPlain), str(debeziumPlain("c", "null", row)))
 
+	// Edge inputs: null values, special numbers, headers from every type,
+	// config errors.
+	nullValue := input{"null-value", withSchemas, str(keySchema), nil}
+	nullPlain := input{"null-plain", noSchemas, str(keyPlain), nil}
+	for _, e := range []struct {
+		id, class string
+		cfg       m
+	}{
+		{"InsertField", k + "InsertField$Value", m{"topic.field": "t"}},
+		{"HoistField", k + "HoistField$Value", m{"field": "w"}},
+		{"ExtractField", k + "ExtractField$Value", m{"field": "id"}},
+		{"ValueToKey", k + "ValueToKey", m{"fields": "id"}},
+		{"ReplaceField", k + "ReplaceField$Value", m{"exclude": "id"}},
+		{"Cast", k + "Cast$Value", m{"spec": "id:string"}},
+		{"MaskField", k + "MaskField$Value", m{"fields": "id"}},
+		{"Flatten", k + "Flatten$Value", nil},
+		{"TimestampConverter", k + "TimestampConverter$Value", m{"field": "ts", "target.type": "string", "format": "yyyy"}},
+		{"SetSchemaMetadata", k + "SetSchemaMetadata$Value", m{"schema.name": "x"}},
+		{"HeaderFrom", k + "HeaderFrom$Value", m{"fields": "id", "headers": "h", "operation": "copy"}},
+	} {
+		add(each(e.id+"-tombstone", e.class, e.cfg, nullValue, nullPlain)...)
+	}
+	add(each("Cast-more", k+"Cast$Value", m{"spec": "price:string,ok:int32,amount:int64,count:float64,day:string"}, inFlat)...)
+	add(each("Cast-decimal-int", k+"Cast$Value", m{"spec": "price:int32"}, inFlat)...)
+	add(each("TimestampConverter-string-date", k+"TimestampConverter$Value", m{"field": "day", "target.type": "string", "format": "yyyy-MM-dd EEE"}, inFlat)...)
+	add(each("TimestampConverter-unix-seconds", k+"TimestampConverter$Value", m{"field": "ts", "target.type": "unix", "unix.precision": "seconds"}, inFlat, inPlain)...)
+	add(each("TimestampConverter-whole", k+"TimestampConverter$Value", m{"target.type": "string", "format": "yyyy-MM-dd HH:mm:ss.SSS"},
+		input{"ts", withSchemas, nil, str(`{"schema":{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp","version":1},"payload":1700000000123}`)})...)
+	add(withHeaders(each("HeaderFrom-types", k+"HeaderFrom$Value", m{"fields": "nested,tags,attrs,price,ts,d,flag,nul", "headers": "a,b,c,d,e,f,g,h", "operation": "copy"}, inNested))...)
+	add(withHeaders(each("HeaderFrom-types-plain", k+"HeaderFrom$Value", m{"fields": "nested,tags,amount,count", "headers": "a,b,c,d", "operation": "copy"}, inPlain))...)
+	conv("special-doubles", withSchemas, `{"schema":{"type":"array","items":{"type":"double"}},"payload":["NaN","Infinity","-Infinity",4.9E-324,1.7976931348623157E308]}`)
+	conv("optional-struct-null", withSchemas, `{"schema":{"type":"struct","optional":true,"fields":[{"field":"x","type":"string"}]},"payload":null}`)
+	conv("nested-arrays", withSchemas, `{"schema":{"type":"array","items":{"type":"array","items":{"type":"map","keys":{"type":"string"},"values":{"type":"boolean"}}}},"payload":[[{"a":true}],[]]}`)
+	conv("int-from-float", withSchemas, `{"schema":{"type":"int64"},"payload":3.0}`)
+	conv("schemaless-floats", noSchemas, `{"a":1.0,"b":1.5E10,"c":0.00001,"d":123456789012.5}`)
+	add(tcase{ID: "convert/key-string", Converter: withSchemas, Key: str(`{"schema":{"type":"string"},"payload":"k"}`), Value: str(flat)})
+
+	// Config errors.
+	cfgErr := func(id, class string, cfg m) {
+		add(tcase{ID: "config/" + id, Converter: withSchemas, Value: str(flat), Transform: class, Config: cfg})
+	}
+	cfgErr("Cast-bad-spec", k+"Cast$Value", m{"spec": "id"})
+	cfgErr("Cast-bad-type", k+"Cast$Value", m{"spec": "id:decimal"})
+	cfgErr("ReplaceField-bad-rename", k+"ReplaceField$Value", m{"renames": "id"})
+	cfgErr("TimestampConverter-no-target", k+"TimestampConverter$Value", m{"field": "ts"})
+	cfgErr("TimestampConverter-string-no-format", k+"TimestampConverter$Value", m{"field": "ts", "target.type": "string"})
+	cfgErr("ExtractField-no-field", k+"ExtractField$Value", nil)
+	cfgErr("HeaderFrom-mismatch", k+"HeaderFrom$Value", m{"fields": "a,b", "headers": "h", "operation": "copy"})
+	cfgErr("RegexRouter-no-regex", k+"RegexRouter", m{"replacement": "x"})
+	cfgErr("InsertHeader-no-header", k+"InsertHeader", m{"value.literal": "x"})
+
 	for i := range cs {
 		cs[i].diff = deliberate[cs[i].ID]
 	}
@@ -283,7 +334,18 @@ const (
 	whyLegacyDelete = "Debezium 3.6.1 no longer reads delete.handling.mode/drop.tombstones and silently applies delete.tombstone.handling.mode's default; Tributary honors them (no key is accepted and ignored)"
 )
 
+const whyTombstone = "a tombstone (null value) passes through; Kafka 4.4.0's transform fails it (Only Map objects supported … found: null)"
+
 var deliberate = map[string]string{
+	"ValueToKey-tombstone/null-value":                       whyTombstone,
+	"ValueToKey-tombstone/null-plain":                       whyTombstone,
+	"MaskField-tombstone/null-value":                        whyTombstone,
+	"MaskField-tombstone/null-plain":                        whyTombstone,
+	"HeaderFrom-tombstone/null-value":                       whyTombstone,
+	"HeaderFrom-tombstone/null-plain":                       whyTombstone,
+	"convert/special-doubles":                               "\"NaN\", \"Infinity\", \"-Infinity\" (how Kafka writes those doubles) read back as themselves; Kafka reads them as 0.0",
+	"config/Cast-bad-spec":                                  "Kafka's message has its arguments swapped (Invalid value java.lang.IllegalArgumentException… for configuration Invalid type…); Tributary's names the value and the key",
+	"config/Cast-bad-type":                                  "Kafka's message has its arguments swapped (Invalid value java.lang.IllegalArgumentException… for configuration Invalid type…); Tributary's names the value and the key",
 	"convert/numbers":                                       "a schemaless integer beyond int64 is read as a double; Kafka wraps it around (BigInteger.longValue), silently corrupting it",
 	"convert/err-type":                                      "a string where the schema wants a number is an error; Kafka reads \"7\" as int32 0 (Jackson's TextNode.intValue)",
 	"convert/decimal-numeric":                               whyDecimalScale,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -94,7 +95,15 @@ func (r result) show() string {
 //     such an object and HashMap's order is no contract.
 //   - a Tributary error message may put the path of the field it concerns
 //     before Kafka's message ("field name: " + Kafka's text).
+//   - a config error names its key with the connector-level prefix
+//     ("invalid configuration: transforms.t.field: Missing required
+//     configuration \"transforms.t.field\"…"), as Connect's validate names
+//     it; the prefix is removed before comparing.
 func same(a, b result, unordered bool) bool {
+	if b.Stage == "config" {
+		b.Error = configMessage.ReplaceAllString(b.Error, "")
+		b.Error = strings.NewReplacer("transforms.t.", "", "predicates.p.", "").Replace(b.Error)
+	}
 	if a.Stage != "" || b.Stage != "" {
 		return a.Stage == b.Stage && (a.Error == b.Error || strings.HasSuffix(b.Error, ": "+a.Error) && strings.HasPrefix(b.Error, "field "))
 	}
@@ -103,6 +112,9 @@ func same(a, b result, unordered bool) bool {
 	}
 	return a.show() == b.show()
 }
+
+// configMessage is config.Errors' lead: "invalid configuration: <key>: ".
+var configMessage = regexp.MustCompile(`^invalid configuration: (transforms\.t|predicates\.p)\.[^ :]+: `)
 
 // sortMembers rewrites the key and value bytes of r with every JSON
 // object's members in sorted order, every other token's spelling kept.

@@ -212,7 +212,7 @@ func TestValidateEveryKind(t *testing.T) {
 		{"transform bad regex", "org.apache.kafka.connect.transforms.RegexRouter", map[string]string{"regex": "(", "replacement": "x"},
 			"org.apache.kafka.connect.transforms.RegexRouter", "regex", "Invalid value ( for configuration regex"},
 		{"transform bad spec, by simple name", "Cast$Value", map[string]string{"spec": "a:decimal"},
-			"org.apache.kafka.connect.transforms.Cast$Value", "spec", "Invalid value a:decimal for configuration spec"},
+			"org.apache.kafka.connect.transforms.Cast$Value", "spec", "Invalid value [a:decimal] for configuration spec"},
 		{"predicate missing key", "TopicNameMatches", map[string]string{},
 			"org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "pattern", `Missing required configuration "pattern" which has no default value.`},
 		{"converter bad boolean", "JsonConverter", map[string]string{"schemas.enable": "maybe", "converter.type": "value"},
