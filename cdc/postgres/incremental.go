@@ -334,6 +334,14 @@ func (inc *incremental) db(ctx context.Context) (*pgx.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The walsender sends only flushed WAL: under synchronous_commit=off
+		// a watermark would wait for the WAL writer (wal_writer_delay,
+		// 200 ms by default) before the stream sees it. local flushes at
+		// commit without waiting for synchronous standbys.
+		if _, err := c.Exec(ctx, "SET synchronous_commit TO local"); err != nil {
+			c.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("incremental snapshot connection: %w", err)
+		}
 		inc.conn = c
 	}
 	return inc.conn, nil

@@ -248,7 +248,7 @@ func snapshotReads(t *testing.T, recs []schema.Record) map[string]int {
 func TestIncrementalSnapshotSignalTable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	const na, nb = 3000, 2000
+	const na, nb = 20000, 10000
 	db := harness.Postgres(t)
 	c := pgConn(t, db)
 	incSetup(t, c, na, nb)
@@ -265,7 +265,8 @@ func TestIncrementalSnapshotSignalTable(t *testing.T) {
 	w := startIncWriter(t, db, h, na, nb)
 	signal(t, c, "sig-1", "execute-snapshot", `{"data-collections": ["public\\.(a|b)"], "type": "incremental"}`)
 	start := time.Now()
-	h.pollUntil(ctx, 3*time.Minute, func() bool { return time.Since(start) > 2*time.Second && !incRunning(h) })
+	h.pollUntil(ctx, time.Minute, func() bool { return len(snapshotReads(t, h.records())) > 0 })
+	h.pollUntil(ctx, 3*time.Minute, func() bool { return !incRunning(h) })
 	took := time.Since(start)
 	w.finish()
 	incSentinel(ctx, t, h, c)
