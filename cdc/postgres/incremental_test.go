@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -392,4 +393,45 @@ func TestIncrementalSnapshotRestart(t *testing.T) {
 	h.stop()
 	compareIncremental(ctx, t, h, c)
 	t.Logf("%d restarts; reads %v", restarts, snapshotReads(t, h.records()))
+}
+
+// TestIncrementalSnapshotFileChannelConditions: an execute-snapshot from the
+// file channel with additional-conditions reads exactly the rows of a the
+// filter selects (the count from the database) and nothing of b.
+func TestIncrementalSnapshotFileChannelConditions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := harness.Postgres(t)
+	c := pgConn(t, db)
+	incSetup(t, c, 1000, 100)
+	file := t.TempDir() + "/signals.txt"
+	cfg := incConfig(db, "signal.enabled.channels", "source,file", "signal.file", file, "signal.poll.interval.ms", "100")
+	dropSlotAtEnd(t, db, cfg["slot.name"])
+	h := newSim(t, cfg)
+	h.start(ctx)
+	defer h.stop()
+	h.pollFor(ctx, time.Second)
+	sig := `{"id": "f-1", "type": "execute-snapshot", "data": {"data-collections": ["public.a"], "additional-conditions": [{"data-collection": "public\\.A", "filter": "id % 3 = 0 AND v <> 'a-6'"}]}}` + "\n"
+	if err := os.WriteFile(file, []byte(sig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.pollUntil(ctx, time.Minute, func() bool { return len(snapshotReads(t, h.records())) > 0 })
+	h.pollUntil(ctx, time.Minute, func() bool { return !incRunning(h) })
+	h.pollFor(ctx, time.Second)
+	var want int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM a WHERE id % 3 = 0 AND v <> 'a-6'").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	reads := snapshotReads(t, h.records())
+	if reads["srv.public.a"] != want || reads["srv.public.b"] != 0 {
+		t.Fatalf("reads %v, want %d of a (the filter's rows) and none of b", reads, want)
+	}
+	for _, r := range h.topic("srv.public.a") {
+		if id := r.Key.(*schema.Struct).Get("id").(int32); id%3 != 0 || id == 6 {
+			t.Fatalf("read id %d, which the filter excludes", id)
+		}
+	}
+	if b, _ := os.ReadFile(file); len(b) != 0 {
+		t.Errorf("the signal file was not emptied: %q", b)
+	}
 }
