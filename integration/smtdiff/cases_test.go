@@ -306,6 +306,16 @@ func allCases() []tcase {
 	conv("schemaless-floats", noSchemas, `{"a":1.0,"b":1.5E10,"c":0.00001,"d":123456789012.5}`)
 	add(tcase{ID: "convert/key-string", Converter: withSchemas, Key: str(`{"schema":{"type":"string"},"payload":"k"}`), Value: str(flat)})
 
+	add(each("ExtractField-V2", k+"ExtractField$Value", m{"field": "nested.a", "field.syntax.version": "V2"}, inNested, inPlain)...)
+	add(each("ExtractField-V2-missing", k+"ExtractField$Value", m{"field": "nested.zz", "field.syntax.version": "V2"}, inNested, inPlain)...)
+	add(tcase{ID: "TimestampConverter-string-to-unix/plain", Converter: noSchemas, Value: str(`{"when":"2023-11-14T22:13:20.123+0100"}`), Transform: k + "TimestampConverter$Value",
+		Config: m{"field": "when", "target.type": "unix", "format": "yyyy-MM-dd'T'HH:mm:ss.SSSZ"}})
+	add(each("TimestampConverter-string-X", k+"TimestampConverter$Value", m{"field": "ts", "target.type": "string", "format": "EEE, d MMM yyyy HH:mm:ss XXX 'w'w"}, inFlat)...)
+	add(each("InsertField-optional-static", k+"InsertField$Value", m{"static.field": "sf", "static.value": "ü 😀", "timestamp.field": "ts2!"}, inNested)...)
+	filter("Filter-HasHeaderKey/no-headers", "HasHeaderKey", m{"name": "h1"}, false, inFlat, "orders", nil)
+	add(tcase{ID: "RegexRouter-groups/flat", Converter: withSchemas, Value: str(flat), Topic: "srv.public.orders", Transform: k + "RegexRouter",
+		Config: m{"regex": "([^.]+)\\.([^.]+)\\.([^.]+)", "replacement": "$3-$1"}})
+
 	// Config errors.
 	cfgErr := func(id, class string, cfg m) {
 		add(tcase{ID: "config/" + id, Converter: withSchemas, Value: str(flat), Transform: class, Config: cfg})
@@ -337,6 +347,7 @@ const (
 const whyTombstone = "a tombstone (null value) passes through; Kafka 4.4.0's transform fails it (Only Map objects supported … found: null)"
 
 var deliberate = map[string]string{
+	"TimestampConverter-string-X/flat":                      "SimpleDateFormat letters outside the supported set (here w, week in year, which depends on the JVM's locale) are refused at config time",
 	"ValueToKey-tombstone/null-value":                       whyTombstone,
 	"ValueToKey-tombstone/null-plain":                       whyTombstone,
 	"MaskField-tombstone/null-value":                        whyTombstone,
