@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -271,16 +272,24 @@ func appendValueString(b []byte, v any, embedded bool) []byte {
 		}
 		return append(b, '}')
 	case map[any]any:
-		b = append(b, '{')
-		first := true
+		// Entries in the order of their written keys: Go's map order is
+		// random, and the same record must give the same bytes.
+		type entry struct {
+			k string
+			v any
+		}
+		es := make([]entry, 0, len(x))
 		for k, e := range x {
-			if !first {
+			es = append(es, entry{string(appendValueString(nil, k, true)), e})
+		}
+		sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
+		b = append(b, '{')
+		for i, e := range es {
+			if i > 0 {
 				b = append(b, ',')
 			}
-			first = false
-			b = appendValueString(b, k, true)
-			b = append(b, ':')
-			b = appendValueString(b, e, true)
+			b = append(append(b, e.k...), ':')
+			b = appendValueString(b, e.v, true)
 		}
 		return append(b, '}')
 	case *schema.Struct:
