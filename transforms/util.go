@@ -220,7 +220,7 @@ func appendValueString(b []byte, v any, embedded bool) []byte {
 		return append(b, "null"...)
 	case string:
 		if embedded {
-			return strconv.AppendQuote(b, x)
+			return appendJavaQuoted(b, x)
 		}
 		return append(b, x...)
 	case bool:
@@ -244,7 +244,7 @@ func appendValueString(b []byte, v any, embedded bool) []byte {
 	case []byte:
 		s := base64.StdEncoding.EncodeToString(x)
 		if embedded {
-			return strconv.AppendQuote(b, s)
+			return appendJavaQuoted(b, s)
 		}
 		return append(b, s...)
 	case time.Time:
@@ -266,7 +266,7 @@ func appendValueString(b []byte, v any, embedded bool) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = strconv.AppendQuote(b, k)
+			b = appendJavaQuoted(b, k)
 			b = append(b, ':')
 			b = appendValueString(b, x[k], true)
 		}
@@ -298,7 +298,7 @@ func appendValueString(b []byte, v any, embedded bool) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, f.Name)
+			b = appendJavaQuoted(b, f.Name)
 			b = append(b, ':')
 			b = appendValueString(b, fieldValue(x, i, true), true)
 		}
@@ -508,4 +508,17 @@ func javaClass(v any) string {
 		return "java.util.Date"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// appendJavaQuoted appends s quoted as Connect's Values.append quotes an
+// embedded string: backslash and double quote escaped, nothing else.
+func appendJavaQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '"' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
 }

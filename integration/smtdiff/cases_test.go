@@ -316,6 +316,9 @@ func allCases() []tcase {
 	add(tcase{ID: "RegexRouter-groups/flat", Converter: withSchemas, Value: str(flat), Topic: "srv.public.orders", Transform: k + "RegexRouter",
 		Config: m{"regex": "([^.]+)\\.([^.]+)\\.([^.]+)", "replacement": "$3-$1"}})
 
+	add(tcase{ID: "HeaderFrom-quoting/plain", Converter: noSchemas, Value: str(`{"arr":["q\"x","t\tab","😀 é","b\\s"],"m":{"k\"":"v"},"s":"raw \"q\""}`),
+		Transform: k + "HeaderFrom$Value", Config: m{"fields": "arr,m,s", "headers": "a,m,s", "operation": "copy"}})
+
 	// Config errors.
 	cfgErr := func(id, class string, cfg m) {
 		add(tcase{ID: "config/" + id, Converter: withSchemas, Value: str(flat), Transform: class, Config: cfg})
