@@ -18,9 +18,9 @@ const (
 
 // Subject name strategies (key.subject.name.strategy / value.subject.name.strategy).
 const (
-	TopicNameStrategy       = "TopicNameStrategy"
-	RecordNameStrategy      = "RecordNameStrategy"
-	TopicRecordNameStrategy = "TopicRecordNameStrategy"
+	TopicNameStrategy       = registry.TopicNameStrategy
+	RecordNameStrategy      = registry.RecordNameStrategy
+	TopicRecordNameStrategy = registry.TopicRecordNameStrategy
 
 	// DefaultReferenceSubjectNameStrategy names a reference's subject after
 	// its import path (the only reference.subject.name.strategy offered).
@@ -31,15 +31,15 @@ const (
 // and KafkaProtobufSerializerConfig name them (without the
 // key.converter./value.converter. prefix).
 const (
-	KeyRegistryURL            = "schema.registry.url"
-	KeyAutoRegister           = "auto.register.schemas"
-	KeyUseLatestVersion       = "use.latest.version"
-	KeyKeySubjectStrategy     = "key.subject.name.strategy"
-	KeyValSubjectStrategy     = "value.subject.name.strategy"
-	KeyBasicAuthSource        = "basic.auth.credentials.source"
-	KeyBasicAuthUserInfo      = "basic.auth.user.info"
-	KeyRegistryUserInfo       = "schema.registry.basic.auth.user.info"
-	KeyLatestCacheTTL         = "latest.cache.ttl.sec"
+	KeyRegistryURL            = registry.KeyURL
+	KeyAutoRegister           = registry.KeyAutoRegister
+	KeyUseLatestVersion       = registry.KeyUseLatestVersion
+	KeyKeySubjectStrategy     = registry.KeyKeySubjectStrategy
+	KeyValSubjectStrategy     = registry.KeyValueSubjectStrategy
+	KeyBasicAuthSource        = registry.KeyBasicAuthSource
+	KeyBasicAuthUserInfo      = registry.KeyBasicAuthUserInfo
+	KeyRegistryUserInfo       = registry.KeyRegistryUserInfo
+	KeyLatestCacheTTL         = registry.KeyLatestCacheTTL
 	KeySchemasCacheSize       = "schemas.cache.size"
 	KeyScrubInvalidNames      = "scrub.invalid.names"
 	KeyEnhancedSchemaSupport  = "enhanced.protobuf.schema.support"
@@ -59,7 +59,7 @@ const (
 
 // EmbeddedURL is the schema.registry.url value that means "the registry this
 // process serves" (the runtime then rewrites it or sets Config.Registry).
-const EmbeddedURL = "embedded"
+const EmbeddedURL = registry.EmbeddedURL
 
 // Config configures a Converter.
 type Config struct {
@@ -111,36 +111,12 @@ func DefaultConfig() Config {
 
 // ConfigDef returns the definition of the converter's keys.
 func ConfigDef() *config.Def {
-	strategies := []string{TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy}
-	strategyOK := func(v any) error {
-		s, _ := v.(string)
-		if _, err := parseStrategy(s); err != nil {
-			return fmt.Errorf("must be one of %s (optionally with the io.confluent.kafka.serializers.subject. prefix)", strings.Join(strategies, ", "))
-		}
-		return nil
-	}
 	boolKey := func(name string, def bool, doc string) config.Key {
 		return config.Key{Name: name, Type: config.Boolean, Default: def, Importance: config.Low, Doc: doc}
 	}
-	d := config.NewDef().
-		Define(config.Key{Name: KeyRegistryURL, Type: config.List, Default: config.NoDefault, Importance: config.High,
-			Doc: "Comma-separated list of schema registry URLs, or \"embedded\" for the registry this process serves."}).
-		Define(config.Key{Name: KeyAutoRegister, Type: config.Boolean, Default: true, Importance: config.Medium,
-			Doc: "Register new schemas automatically."}).
-		Define(config.Key{Name: KeyUseLatestVersion, Type: config.Boolean, Default: false, Importance: config.Low,
-			Doc: "Write with the id of the subject's latest registered schema (with auto.register.schemas=false)."}).
+	d := registry.DefineSerdeKeys(config.NewDef()).
 		Define(config.Key{Name: KeyLatestCompatStrict, Type: config.Boolean, Default: true, Importance: config.Low,
 			Doc: "With use.latest.version: refuse a latest schema that cannot read the record's schema (backward compatibility check)."}).
-		Define(config.Key{Name: KeyKeySubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
-			Doc: "Subject name strategy for keys.", Validator: strategyOK}).
-		Define(config.Key{Name: KeyValSubjectStrategy, Type: config.Class, Default: TopicNameStrategy, Importance: config.Medium,
-			Doc: "Subject name strategy for values.", Validator: strategyOK}).
-		Define(config.Key{Name: KeyBasicAuthSource, Type: config.String, Default: "URL", Importance: config.Medium,
-			Doc: "Where basic-auth credentials come from: URL or USER_INFO.", Validator: config.OneOf("URL", "USER_INFO")}).
-		Define(config.Key{Name: KeyBasicAuthUserInfo, Type: config.Password, Default: "", Importance: config.Medium,
-			Doc: "user:password for basic.auth.credentials.source=USER_INFO.", Aliases: []string{KeyRegistryUserInfo}}).
-		Define(config.Key{Name: KeyLatestCacheTTL, Type: config.Long, Default: int64(-1), Importance: config.Low,
-			Doc: "Seconds the latest version of a subject stays cached; -1 forever."}).
 		Define(config.Key{Name: KeySchemasCacheSize, Type: config.Int, Default: 1000, Importance: config.Low,
 			Doc: "Bound of each schema cache (derived schemas, writers, readers).", Validator: config.AtLeast(1)}).
 		Define(boolKey(KeyScrubInvalidNames, false, "Replace characters that are invalid in Protobuf names.")).
@@ -163,30 +139,11 @@ func ConfigDef() *config.Def {
 					return fmt.Errorf("only %s is supported", DefaultReferenceSubjectNameStrategy)
 				}
 				return nil
-			}}).
-		Define(config.Key{Name: "converter.type", Type: config.String, Default: "", Importance: config.Low,
-			Doc: "How this converter is used: key, value or header."})
-	for _, k := range registry.TLSKeys {
-		typ := config.String
-		if strings.HasSuffix(k, "password") || k == registry.KeySSLKeystoreKey {
-			typ = config.Password
-		}
-		d.Define(config.Key{Name: k, Type: typ, Default: "", Importance: config.Low,
-			Doc: "Registry client TLS (Confluent's " + k + ")."})
-	}
+			}})
 	return d
 }
 
-func parseStrategy(s string) (string, error) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "io.confluent.kafka.serializers.subject.")
-	switch s {
-	case "", TopicNameStrategy:
-		return TopicNameStrategy, nil
-	case RecordNameStrategy, TopicRecordNameStrategy:
-		return s, nil
-	}
-	return "", fmt.Errorf("unknown subject name strategy %q", s)
-}
+func parseStrategy(s string) (string, error) { return registry.ParseSubjectStrategy(s) }
 
 // ConfigFromMap reads the converter keys (prefix stripped). Errors name the
 // key (config.Errors). A URL of "embedded" is kept.
@@ -207,11 +164,13 @@ func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
 		}
 		return Config{}, errs
 	}
-	cfg := Config{
-		IsKey:               isKey || strings.EqualFold(v.String("converter.type"), "key"),
-		URLs:                v.List(KeyRegistryURL),
-		AutoRegister:        v.Bool(KeyAutoRegister),
-		UseLatestVersion:    v.Bool(KeyUseLatestVersion),
+	sd, err := registry.ParseSerde(v, m, isKey)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		IsKey: sd.IsKey, URLs: sd.URLs, AutoRegister: sd.AutoRegister, UseLatestVersion: sd.UseLatestVersion,
+		SubjectStrategy: sd.SubjectStrategy, User: sd.User, Password: sd.Password, LatestTTL: sd.LatestTTL, TLS: sd.TLS,
 		LatestCompatStrict:  v.Bool(KeyLatestCompatStrict),
 		SkipKnownTypes:      v.Bool(KeySkipKnownTypes),
 		ReferenceLookupOnly: v.Bool(KeyReferenceLookupOnly),
@@ -228,42 +187,5 @@ func ConfigFromMap(m map[string]string, isKey bool) (Config, error) {
 			WrapperForRawPrimitives: v.Bool(KeyWrapperForRawPrimitive),
 			OptionalForProto2:       v.Bool(KeyOptionalForProto2),
 		},
-	}
-	if ttl := v.Long(KeyLatestCacheTTL); ttl > 0 {
-		cfg.LatestTTL = time.Duration(ttl) * time.Second
-	}
-	key := KeyValSubjectStrategy
-	if cfg.IsKey {
-		key = KeyKeySubjectStrategy
-	}
-	cfg.SubjectStrategy, _ = parseStrategy(v.String(key))
-	if len(cfg.URLs) == 0 || (len(cfg.URLs) == 1 && cfg.URLs[0] == "") {
-		return Config{}, config.Errors{{Key: KeyRegistryURL, Message: "Missing required configuration \"schema.registry.url\" which has no default value."}}
-	}
-	if strings.EqualFold(v.String(KeyBasicAuthSource), "USER_INFO") {
-		user, pass, ok := strings.Cut(v.String(KeyBasicAuthUserInfo), ":")
-		if !ok || user == "" {
-			return Config{}, config.Errors{{Key: KeyBasicAuthUserInfo, Message: "basic.auth.credentials.source=USER_INFO needs basic.auth.user.info as user:password"}}
-		}
-		cfg.User, cfg.Password = user, pass
-	}
-	tlsProps := map[string]string{}
-	for _, k := range registry.TLSKeys {
-		if _, ok := m[k]; ok {
-			tlsProps[k] = v.String(k)
-		}
-	}
-	if cfg.TLS, err = registry.TLSConfig(tlsProps); err != nil {
-		return Config{}, config.Errors{{Key: errKey(err), Message: err.Error()}}
-	}
-	return cfg, nil
-}
-
-func errKey(err error) string {
-	for _, k := range registry.TLSKeys {
-		if strings.Contains(err.Error(), k) {
-			return k
-		}
-	}
-	return registry.KeySSLTruststoreLocation
+	}, nil
 }
