@@ -129,7 +129,7 @@ func FromMap(props map[string]string, isKey bool, embedded *registry.Client) (*C
 	if err != nil {
 		return nil, err
 	}
-	if (registry.Serde{URLs: cfg.URLs}).Embedded() {
+	if registry.IsEmbeddedURL(cfg.URLs) {
 		if embedded == nil {
 			return nil, config.Errors{{Key: KeyRegistryURL, Message: "schema.registry.url=embedded but this process serves no schema registry"}}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,16 +62,9 @@ type writer struct {
 
 // New returns a converter. It needs cfg.Registry or cfg.URLs.
 func New(cfg Config) (*Converter, error) {
-	reg := cfg.Registry
-	if reg == nil {
-		if len(cfg.URLs) == 1 && strings.EqualFold(cfg.URLs[0], EmbeddedURL) {
-			return nil, fmt.Errorf("avroconv: schema.registry.url=embedded but no embedded registry was started")
-		}
-		var err error
-		reg, err = registry.NewClient(registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
-		if err != nil {
-			return nil, fmt.Errorf("avroconv: %w", err)
-		}
+	reg, err := registry.SerdeClient(cfg.Registry, registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
+	if err != nil {
+		return nil, fmt.Errorf("avroconv: %w", err)
 	}
 	if cfg.SubjectStrategy == "" {
 		cfg.SubjectStrategy = TopicNameStrategy

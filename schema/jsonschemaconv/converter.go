@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -70,16 +69,9 @@ type reader struct {
 
 // New returns a converter. It needs cfg.Registry or cfg.URLs.
 func New(cfg Config) (*Converter, error) {
-	reg := cfg.Registry
-	if reg == nil {
-		if len(cfg.URLs) == 1 && strings.EqualFold(cfg.URLs[0], EmbeddedURL) {
-			return nil, fmt.Errorf("jsonschemaconv: schema.registry.url=embedded but no embedded registry was started")
-		}
-		var err error
-		reg, err = registry.NewClient(registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
-		if err != nil {
-			return nil, fmt.Errorf("jsonschemaconv: %w", err)
-		}
+	reg, err := registry.SerdeClient(cfg.Registry, registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
+	if err != nil {
+		return nil, fmt.Errorf("jsonschemaconv: %w", err)
 	}
 	if cfg.SubjectStrategy == "" {
 		cfg.SubjectStrategy = TopicNameStrategy

@@ -69,16 +69,9 @@ type readerKey struct {
 
 // New returns a converter. It needs cfg.Registry or cfg.URLs.
 func New(cfg Config) (*Converter, error) {
-	reg := cfg.Registry
-	if reg == nil {
-		if len(cfg.URLs) == 1 && strings.EqualFold(cfg.URLs[0], EmbeddedURL) {
-			return nil, fmt.Errorf("protoconv: schema.registry.url=embedded but no embedded registry was started")
-		}
-		var err error
-		reg, err = registry.NewClient(registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
-		if err != nil {
-			return nil, fmt.Errorf("protoconv: %w", err)
-		}
+	reg, err := registry.SerdeClient(cfg.Registry, registry.ClientOptions{URLs: cfg.URLs, User: cfg.User, Password: cfg.Password, LatestTTL: cfg.LatestTTL, TLS: cfg.TLS})
+	if err != nil {
+		return nil, fmt.Errorf("protoconv: %w", err)
 	}
 	if cfg.SubjectStrategy == "" {
 		cfg.SubjectStrategy = TopicNameStrategy

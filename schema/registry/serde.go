@@ -158,9 +158,24 @@ func ParseSerde(v *config.Values, raw map[string]string, isKey bool) (Serde, err
 	return s, nil
 }
 
-// Embedded reports whether the URLs name the registry this process serves.
-func (s Serde) Embedded() bool {
-	return len(s.URLs) == 1 && strings.EqualFold(strings.TrimSpace(s.URLs[0]), EmbeddedURL)
+// SerdeClient returns reg when it is set (the embedded registry, or a client
+// shared by a key and a value converter), else a client built from o. URLs
+// that name the embedded registry without reg are an error: nothing serves
+// it. The registry-backed converters' New calls it.
+func SerdeClient(reg *Client, o ClientOptions) (*Client, error) {
+	if reg != nil {
+		return reg, nil
+	}
+	if IsEmbeddedURL(o.URLs) {
+		return nil, fmt.Errorf("schema.registry.url=%s but no embedded registry was started", EmbeddedURL)
+	}
+	return NewClient(o)
+}
+
+// IsEmbeddedURL reports whether schema.registry.url's URLs name the
+// registry this process serves.
+func IsEmbeddedURL(urls []string) bool {
+	return len(urls) == 1 && strings.EqualFold(strings.TrimSpace(urls[0]), EmbeddedURL)
 }
 
 // tlsErrKey is the TLS key an error of TLSConfig names.

@@ -33,7 +33,7 @@ func TestParseSerde(t *testing.T) {
 	}
 	// A value converter uses value.subject.name.strategy; converter.type=key
 	// makes it a key converter.
-	if s, _ := parse(map[string]string{"schema.registry.url": "embedded", "key.subject.name.strategy": "RecordNameStrategy"}, false); s.IsKey || s.SubjectStrategy != TopicNameStrategy || !s.Embedded() {
+	if s, _ := parse(map[string]string{"schema.registry.url": "embedded", "key.subject.name.strategy": "RecordNameStrategy"}, false); s.IsKey || s.SubjectStrategy != TopicNameStrategy || !IsEmbeddedURL(s.URLs) {
 		t.Fatalf("value converter: %+v", s)
 	}
 	if s, _ := parse(map[string]string{"schema.registry.url": "embedded", "converter.type": "key"}, false); !s.IsKey {
