@@ -71,34 +71,11 @@ func TestAvroCDCToJDBCSink(t *testing.T) {
 
 	// The registry holds <topic>-key and <topic>-value for every topic.
 	reg := fmt.Sprintf("http://127.0.0.1:%d", w.registryPort)
-	var subjects []string
-	getJSON(t, reg+"/subjects", &subjects)
-	for _, topic := range append(append([]string{}, mTopics...), pTopics...) {
-		for _, s := range []string{topic + "-key", topic + "-value"} {
-			if !slices.Contains(subjects, s) {
-				t.Errorf("registry subjects %v lack %s", subjects, s)
-			}
-		}
-	}
+	checkSubjects(t, reg, append(append([]string{}, mTopics...), pTopics...)...)
 	// Every record is in Confluent's wire format with a registered id; the
 	// value schemas are Debezium envelopes named after the topic.
 	for _, topic := range []string{mTopics[0], pTopics[0]} {
-		recs := w.readTopic(topic)
-		if len(recs) < 20 {
-			t.Fatalf("%s holds %d records, want at least 20", topic, len(recs))
-		}
-		ids := map[uint32]bool{}
-		for _, r := range recs {
-			for _, part := range [][]byte{r.Key, r.Value} {
-				if part == nil {
-					continue // tombstone value
-				}
-				if len(part) < 5 || part[0] != 0 {
-					t.Fatalf("%s offset %d: not Confluent wire format: % x", topic, r.Offset, part[:min(len(part), 8)])
-				}
-				ids[bin.BigEndian.Uint32(part[1:5])] = true
-			}
-		}
+		ids := wireSchemaIDs(t, w, topic, func(p []byte) bool { return len(p) >= 5 && p[0] == 0 }, "Confluent wire format")
 		var envelope bool
 		for id := range ids {
 			var s struct {
@@ -120,6 +97,45 @@ func TestAvroCDCToJDBCSink(t *testing.T) {
 		}
 	}
 	w.stop()
+}
+
+// checkSubjects checks that the registry at reg holds <topic>-key and
+// <topic>-value for every topic (TopicNameStrategy).
+func checkSubjects(t *testing.T, reg string, topics ...string) {
+	t.Helper()
+	var subjects []string
+	getJSON(t, reg+"/subjects", &subjects)
+	for _, topic := range topics {
+		for _, s := range []string{topic + "-key", topic + "-value"} {
+			if !slices.Contains(subjects, s) {
+				t.Errorf("registry subjects %v lack %s", subjects, s)
+			}
+		}
+	}
+}
+
+// wireSchemaIDs reads topic (at least 20 records) and returns the schema
+// ids of its keys and values; each must be in the converter's wire format
+// (wireOK; format names it in the failure). Tombstone values are skipped.
+func wireSchemaIDs(t *testing.T, w *worker, topic string, wireOK func([]byte) bool, format string) map[uint32]bool {
+	t.Helper()
+	recs := w.readTopic(topic)
+	if len(recs) < 20 {
+		t.Fatalf("%s holds %d records, want at least 20", topic, len(recs))
+	}
+	ids := map[uint32]bool{}
+	for _, r := range recs {
+		for _, part := range [][]byte{r.Key, r.Value} {
+			if part == nil {
+				continue // tombstone value
+			}
+			if !wireOK(part) {
+				t.Fatalf("%s offset %d: not %s: % x", topic, r.Offset, format, part[:min(len(part), 8)])
+			}
+			ids[bin.BigEndian.Uint32(part[1:5])] = true
+		}
+	}
+	return ids
 }
 
 func getJSON(t *testing.T, url string, out any) {

@@ -3,7 +3,6 @@ package pipelines
 import (
 	"context"
 	"database/sql"
-	bin "encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -187,32 +186,9 @@ func TestProtobufCDCToJDBCSink(t *testing.T) {
 	verifyMillis(t, w, psconn, mdconn, "postgres→mariadb after DDL")
 
 	reg := fmt.Sprintf("http://127.0.0.1:%d", w.registryPort)
-	var subjects []string
-	getJSON(t, reg+"/subjects", &subjects)
-	for _, topic := range append(append([]string{}, mTopics...), pTopics...) {
-		for _, s := range []string{topic + "-key", topic + "-value"} {
-			if !slices.Contains(subjects, s) {
-				t.Errorf("registry subjects %v lack %s", subjects, s)
-			}
-		}
-	}
+	checkSubjects(t, reg, append(append([]string{}, mTopics...), pTopics...)...)
 	for _, topic := range []string{mTopics[0], pTopics[0]} {
-		recs := w.readTopic(topic)
-		if len(recs) < 20 {
-			t.Fatalf("%s holds %d records, want at least 20", topic, len(recs))
-		}
-		ids := map[uint32]bool{}
-		for _, r := range recs {
-			for _, part := range [][]byte{r.Key, r.Value} {
-				if part == nil {
-					continue
-				}
-				if len(part) < 6 || part[0] != 0 || part[5] != 0 {
-					t.Fatalf("%s offset %d: not Confluent Protobuf wire format: % x", topic, r.Offset, part[:min(len(part), 8)])
-				}
-				ids[bin.BigEndian.Uint32(part[1:5])] = true
-			}
-		}
+		ids := wireSchemaIDs(t, w, topic, func(p []byte) bool { return len(p) >= 6 && p[0] == 0 && p[5] == 0 }, "Confluent Protobuf wire format")
 		var envelope bool
 		for id := range ids {
 			var s struct {
