@@ -82,7 +82,8 @@ func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error 
 			topics = append(topics, tp)
 		}
 	}
-	opts, err := kafka.GroupOpts(t.consumerProps(), sinkGroup(t.conn, t.cfg), topics, strings.TrimSpace(t.cfg[KeyTopicsRegex]))
+	group := sinkGroup(t.conn, t.cfg)
+	opts, err := kafka.GroupOpts(t.consumerProps(), group, topics, strings.TrimSpace(t.cfg[KeyTopicsRegex]))
 	if err != nil {
 		return fmt.Errorf("consumer config: %w", err)
 	}
@@ -95,7 +96,6 @@ func (t *taskRunner) runSink(ctx context.Context, p connector.SinkPlugin) error 
 			s.drop(lost)
 		}),
 	)
-	group := sinkGroup(t.conn, t.cfg)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
@@ -519,7 +519,7 @@ func (t *taskRunner) ensureLeft(group, memberID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), session)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		err := leaveGroup(ctx, adm, group, memberID)
+		err := kafka.LeaveGroup(ctx, adm, group, memberID)
 		switch {
 		case err == nil:
 			t.log.Info("removed the group membership a closed consumer could not leave", "group", group, "member", memberID, "attempts", attempt+1)
@@ -535,29 +535,4 @@ func (t *taskRunner) ensureLeft(group, memberID string) {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-}
-
-// leaveGroup asks the coordinator to remove one member of group.
-func leaveGroup(ctx context.Context, cl *kgo.Client, group, memberID string) error {
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrLeaveGroupRequest()
-	req.Group = group
-	req.MemberID = memberID // v0–v2
-	m := kmsg.NewLeaveGroupRequestMember()
-	m.MemberID = memberID
-	req.Members = append(req.Members, m)
-	resp, err := req.RequestWith(rctx, cl)
-	if err != nil {
-		return err
-	}
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return err
-	}
-	for _, mr := range resp.Members {
-		if err := kerr.ErrorForCode(mr.ErrorCode); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-cdc/tributary/runtime/kafka"
 )
 
 // memberHandler is what the group member asks of the herder.
@@ -430,15 +432,7 @@ func (m *member) leave() {
 	if id == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrLeaveGroupRequest()
-	req.Group = m.group
-	req.MemberID = id
-	mi := kmsg.NewLeaveGroupRequestMember()
-	mi.MemberID = id
-	req.Members = append(req.Members, mi)
-	if _, err := req.RequestWith(ctx, m.cl); err != nil {
+	if err := kafka.LeaveGroup(context.Background(), m.cl, m.group, id); err != nil {
 		m.log.Warn("leave group", "group", m.group, "err", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TopicSpec describes a topic to create.
@@ -159,4 +160,31 @@ func listOffsets(ctx context.Context, list offsetLister, topic string) (map[int3
 		return nil, kerr.UnknownTopicOrPartition
 	}
 	return out, nil
+}
+
+// LeaveGroup asks group's coordinator to remove the member memberID (a
+// member leaving, or one that could not: the id is its own, so no other
+// member can be removed by it). The request gets up to 5 s of ctx.
+func LeaveGroup(ctx context.Context, cl *kgo.Client, group, memberID string) error {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = group
+	req.MemberID = memberID // v0–v2
+	m := kmsg.NewLeaveGroupRequestMember()
+	m.MemberID = memberID
+	req.Members = append(req.Members, m)
+	resp, err := req.RequestWith(rctx, cl)
+	if err != nil {
+		return err
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return err
+	}
+	for _, mr := range resp.Members {
+		if err := kerr.ErrorForCode(mr.ErrorCode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
